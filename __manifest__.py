@@ -1,0 +1,25 @@
+{
+    'name': "Alma Pay Later for Point of Sale",
+    'version': '18.0.1.0.0',
+    'category': 'Accounting/Payment Providers',
+    'sequence': 350,
+    'summary': "Sell in 2, 3 or 4 installments or deferred at the counter with Alma, and follow "
+               "Alma's fees and payouts.",
+    'author': "payment_alma",
+    'website': 'https://almapay.com',
+    'license': 'LGPL-3',
+    'depends': ['account_payment', 'point_of_sale'],
+    'external_dependencies': {'python': ['requests', 'phonenumbers']},
+    'data': [
+        'security/ir.model.access.csv',
+        'data/payment_alma_plan_data.xml',
+        'views/payment_provider_views.xml',
+        'views/res_config_settings_views.xml',
+        'data/payment_provider_data.xml',
+    ],
+    'demo': [
+        'demo/payment_provider_demo.xml',
+    ],
+    'post_init_hook': 'post_init_hook',
+    'uninstall_hook': 'uninstall_hook',
+}

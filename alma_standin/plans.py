@@ -1,0 +1,178 @@
+"""Fee plans, fees, installment schedules and eligibility answers."""
+
+import calendar
+from datetime import date, datetime, timedelta, timezone
+
+PLAN_KINDS = ("general", "pos")
+
+# installments_count, deferred_days, merchant_fee_variable (bps), customer_fee_variable (bps)
+DEFAULT_PLAN_TERMS = (
+    (1, 15, 150, 0),
+    (1, 30, 190, 0),
+    (1, 45, 230, 0),
+    (2, 0, 250, 0),
+    (3, 0, 290, 0),
+    (4, 0, 330, 145),
+)
+
+
+def default_plans() -> list[dict]:
+    """The plans of every merchant, without `id`/`kind` (the same terms serve both kinds)."""
+    return [_plan(*terms) for terms in DEFAULT_PLAN_TERMS]
+
+
+def _plan(installments_count, deferred_days, merchant_bps, customer_bps) -> dict:
+    return {
+        "installments_count": installments_count,
+        "deferred_days": deferred_days,
+        "deferred_months": 0,
+        "deferred_trigger_limit_days": None,
+        "allowed": True,
+        "available_online": True,
+        "available_in_pos": True,
+        "min_purchase_amount": 5000,
+        "max_purchase_amount": 200000,
+        "merchant_fee_variable": merchant_bps,
+        "merchant_fee_fixed": 0,
+        "customer_fee_variable": customer_bps,
+        "customer_fee_fixed": 0,
+        "customer_lending_rate": 0,
+        "capped": False,
+        "is_under_maximum_interest_regulated_rate": True,
+        "first_installment_ratio": None,
+        "payout_on_acceptance": False,
+    }
+
+
+def terms(plan: dict) -> tuple[int, int, int]:
+    """What identifies a plan in Alma requests: (installments, deferred days, deferred months)."""
+    return plan["installments_count"], plan["deferred_days"], plan["deferred_months"]
+
+
+def as_fee_plan(plan: dict, kind: str) -> dict:
+    """The plan as `GET /v1/me/fee-plans` shows it for one kind."""
+    count, days, months = terms(plan)
+    return {"id": f"{kind}_{count}_{days}_{months}", "kind": kind, **plan}
+
+
+def find_plan(plans: list[dict], count: int, days: int = 0, months: int = 0) -> dict | None:
+    return next((plan for plan in plans if terms(plan) == (count, days, months)), None)
+
+
+def is_deferred(plan: dict) -> bool:
+    return bool(plan["deferred_days"] or plan["deferred_months"])
+
+
+def is_offered(plan: dict, origin: str | None) -> bool:
+    """Allowed, and available where the sale happens (in-store origins start with `pos`)."""
+    in_store = (origin or "").startswith("pos")
+    return plan["allowed"] and plan["available_in_pos" if in_store else "available_online"]
+
+
+def fits_amount(plan: dict, amount: int) -> bool:
+    # Alma's limits are inclusive: 50 € and 2 000 € are both eligible by default.
+    return plan["min_purchase_amount"] <= amount <= plan["max_purchase_amount"]
+
+
+def amount_constraints(plan: dict) -> dict:
+    return {"minimum": plan["min_purchase_amount"], "maximum": plan["max_purchase_amount"]}
+
+
+def kind_label(plan: dict) -> str:
+    """Alma's payment `kind`: `P3X`, `P1X_D+30`, `P1X_M+1`."""
+    count, days, months = terms(plan)
+    label = f"P{count}X"
+    if days:
+        label += f"_D+{days}"
+    if months:
+        label += f"_M+{months}"
+    return label
+
+
+def round_half_up(numerator: int, denominator: int) -> int:
+    """Integer division rounded half up (Python's round() rounds half to even)."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def fee(amount: int, bps: int, fixed: int) -> int:
+    return round_half_up(amount * bps, 10000) + fixed
+
+
+def customer_fee(plan: dict, amount: int) -> int:
+    return fee(amount, plan["customer_fee_variable"], plan["customer_fee_fixed"])
+
+
+def merchant_fee(plan: dict, amount: int) -> int:
+    return fee(amount, plan["merchant_fee_variable"], plan["merchant_fee_fixed"])
+
+
+def utc_day(timestamp: float) -> date:
+    return datetime.fromtimestamp(timestamp, timezone.utc).date()
+
+
+def noon_utc(day: date) -> int:
+    """Installment due dates are the due day at 12:00 UTC: the same calendar day everywhere."""
+    return int(datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc).timestamp())
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day `months` later, clipped to the last day of a shorter month (31 Jan → 28 Feb)."""
+    year, month_index = divmod(day.month - 1 + months, 12)
+    year += day.year
+    last_day = calendar.monthrange(year, month_index + 1)[1]
+    return date(year, month_index + 1, min(day.day, last_day))
+
+
+def due_days(plan: dict, today: date) -> list[date]:
+    count, days, months = terms(plan)
+    first = add_months(today, months) + timedelta(days=days)
+    return [add_months(first, index) for index in range(count)]
+
+
+def schedule(plan: dict, amount: int, today: date) -> list[dict]:
+    """The installments: equal integer parts, the remainder and the customer fee on the first."""
+    count = plan["installments_count"]
+    parts = [amount // count] * count
+    parts[0] += amount % count
+    fees = [customer_fee(plan, amount)] + [0] * (count - 1)
+    return [
+        {
+            "due_date": noon_utc(day),
+            "purchase_amount": part,
+            "customer_fee": part_fee,
+            "customer_interest": 0,
+            "total_amount": part + part_fee,
+        }
+        for day, part, part_fee in zip(due_days(plan, today), parts, fees, strict=True)
+    ]
+
+
+def eligibility(
+    plans: list[dict], amount: int, query: tuple[int, int, int], origin: str | None, today: date
+) -> dict:
+    """One result of `POST /v2/payments/eligibility` for one (count, days, months) query."""
+    count, days, months = query
+    result = {
+        "eligible": False,
+        "installments_count": count,
+        "deferred_days": days,
+        "deferred_months": months,
+    }
+    plan = find_plan(plans, *query)
+    if plan is None or not is_offered(plan, origin):
+        result["reasons"] = {"installments_count": "not_allowed"}
+        return result
+    if not fits_amount(plan, amount):
+        result["reasons"] = {"purchase_amount": "invalid_value"}
+        result["constraints"] = {"purchase_amount": amount_constraints(plan)}
+        return result
+    cost = customer_fee(plan, amount)  # no interest: customer_lending_rate is 0 on every plan
+    result.update(
+        eligible=True,
+        customer_fee=cost,
+        customer_total_cost_amount=cost,
+        customer_total_cost_bps=round_half_up(cost * 10000, amount),
+        annual_interest_rate=0,
+        payment_plan=schedule(plan, amount, today),
+    )
+    return result

@@ -1,0 +1,26 @@
+"""Alma's vocabulary, as documented in shared/alma-api.md."""
+
+API_URL_LIVE = 'https://api.getalma.eu'
+API_URL_TEST = 'https://api.sandbox.getalma.eu'
+
+LIVE_KEY_PREFIX = 'sk_live_'
+TEST_KEY_PREFIX = 'sk_test_'
+
+# Odoo's payment.method with code 'alma' already exists in `payment`.
+DEFAULT_PAYMENT_METHOD_CODES = {'alma'}
+SUPPORTED_CURRENCIES = ('EUR',)
+
+DEFAULT_ORIGIN = 'pos_sms'
+FEE_PLAN_KIND = 'pos'
+FEE_PLANS_TTL_SECONDS = 300
+
+# (connect, read) in seconds: Alma answers in well under a second; a cashier must not wait long.
+TIMEOUTS = (5, 20)
+READ_RETRIES = 3
+RETRY_BACKOFF_SECONDS = 0.5
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+# Payment states: `in_progress` means the first installment is paid, i.e. the sale is accepted.
+ACCEPTED_STATES = ('in_progress', 'paid')
+REFUSED_STATES = ('scored_no',)
+PENDING_STATES = ('not_started', 'scored_maybe', 'scored_yes', 'not_ready')

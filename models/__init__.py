@@ -1,0 +1,2 @@
+from . import payment_alma_plan
+from . import payment_provider

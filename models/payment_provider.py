@@ -1,0 +1,329 @@
+import logging
+import threading
+import time
+from datetime import datetime
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import formatLang
+
+from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.utils.alma_client import AlmaClient
+from odoo.addons.payment_alma.utils.money import fee_from_rates, from_cents, to_cents, vat_on
+
+_logger = logging.getLogger(__name__)
+
+# Fee plans change a few times a year, eligibility is asked at every sale: keep them a few
+# minutes per process, keyed by everything that selects the account (db, provider, url, key).
+_fee_plans_cache = {}
+_fee_plans_lock = threading.Lock()
+
+
+class PaymentProvider(models.Model):
+    _inherit = 'payment.provider'
+
+    code = fields.Selection(selection_add=[('alma', "Alma")], ondelete={'alma': 'set default'})
+    alma_api_key_live = fields.Char(
+        string="Alma Live API Key", groups='base.group_system', copy=False,
+        help="The key starting with sk_live_, from the Alma dashboard.",
+    )
+    alma_api_key_test = fields.Char(
+        string="Alma Test API Key", groups='base.group_system', copy=False,
+        help="The key starting with sk_test_, from the Alma sandbox dashboard.",
+    )
+    alma_api_url = fields.Char(
+        string="Alma API URL", groups='base.group_system',
+        help="Leave empty to use Alma's live or sandbox API according to the state. "
+             "Set it only to go through a proxy or a local Alma stand-in.",
+    )
+    alma_merchant_id = fields.Char(string="Alma Merchant ID", readonly=True, copy=False)
+    alma_merchant_name = fields.Char(string="Alma Merchant", readonly=True, copy=False)
+    alma_cash_in_delay = fields.Integer(
+        string="Cash-in Delay (days)", default=7,
+        help="Days added to the acceptance date to expect Alma's transfer.",
+    )
+    alma_fee_vat_rate = fields.Float(
+        string="VAT on Alma Fees (%)", default=20.0, digits=(5, 2),
+        help="Alma's plan rates exclude VAT; this rate is added to the fees the clinic pays.",
+    )
+    alma_plan_ids = fields.Many2many(
+        string="Alma Plans", comodel_name='payment.alma.plan',
+        default=lambda self: self.env['payment.alma.plan'].search([]),
+        help="The plans offered at the counter, when Alma accepts them for the amount.",
+    )
+    alma_origin = fields.Char(
+        string="In-store Origin", default=const.DEFAULT_ORIGIN, required_if_provider='alma',
+        help="The `origin` sent to Alma for in-store payments; change it only if Alma asks.",
+    )
+
+    # === CONSTRAINTS === #
+
+    @api.constrains('alma_api_key_live', 'alma_api_key_test')
+    def _check_alma_api_key_prefix(self):
+        for provider in self.sudo().filtered(lambda p: p.code == 'alma'):
+            live, test = provider.alma_api_key_live, provider.alma_api_key_test
+            if live and not live.strip().startswith(const.LIVE_KEY_PREFIX):
+                raise ValidationError(self.env._(
+                    "The live API key must start with %s.", const.LIVE_KEY_PREFIX))
+            if test and not test.strip().startswith(const.TEST_KEY_PREFIX):
+                raise ValidationError(self.env._(
+                    "The test API key must start with %s.", const.TEST_KEY_PREFIX))
+
+    @api.constrains('alma_cash_in_delay', 'alma_fee_vat_rate')
+    def _check_alma_numbers(self):
+        for provider in self.filtered(lambda p: p.code == 'alma'):
+            if provider.alma_cash_in_delay < 0:
+                raise ValidationError(self.env._("The cash-in delay cannot be negative."))
+            if not 0 <= provider.alma_fee_vat_rate < 100:
+                raise ValidationError(self.env._("The VAT rate must be between 0 and 100 %."))
+
+    # === COMPUTE METHODS === #
+
+    def _compute_feature_support_fields(self):
+        """Override of `payment` to enable partial refunds, which Alma supports."""
+        res = super()._compute_feature_support_fields()
+        self.filtered(lambda p: p.code == 'alma').support_refund = 'partial'
+        return res
+
+    # === CRUD === #
+
+    def write(self, vals):
+        """Override of `payment` to forget the cached fee plans when the account changes."""
+        if {'alma_api_key_live', 'alma_api_key_test', 'alma_api_url', 'state'} & set(vals):
+            self._alma_clear_fee_plans_cache()
+        return super().write(vals)
+
+    # === BUSINESS METHODS: setup === #
+
+    def _get_supported_currencies(self):
+        """Override of `payment` to restrict Alma to the euro, its only currency."""
+        supported_currencies = super()._get_supported_currencies()
+        if self.code != 'alma':
+            return supported_currencies
+        return supported_currencies.filtered(lambda c: c.name in const.SUPPORTED_CURRENCIES)
+
+    def _get_default_payment_method_codes(self):
+        """Override of `payment` to link Odoo's existing Alma payment method."""
+        default_codes = super()._get_default_payment_method_codes()
+        if self.code != 'alma':
+            return default_codes
+        return const.DEFAULT_PAYMENT_METHOD_CODES
+
+    def _alma_ensure_journal(self):
+        """Give each Alma provider its own bank journal with its own outstanding receipts account.
+
+        Alma pays out grouped transfers, net of its fees: keeping its receipts apart lets the
+        bookkeeper reconcile each transfer with exactly the Alma payments it settles.
+        """
+        for provider in self.filtered(lambda p: p.code == 'alma'):
+            company = provider.company_id
+            if not company.chart_template:
+                continue  # No chart of accounts yet: nothing to post into.
+            Journal = self.env['account.journal'].with_company(company)
+            journal = Journal.search([
+                *Journal._check_company_domain(company), ('code', '=', 'ALMA'),
+            ], limit=1) or Journal.create({
+                'name': "Alma",
+                'code': 'ALMA',
+                'type': 'bank',
+                'company_id': company.id,
+            })
+            provider.journal_id = journal
+            outstanding = provider._alma_outstanding_account()
+            journal.inbound_payment_method_line_ids.filtered(
+                lambda line, p=provider: line.payment_provider_id == p
+            ).payment_account_id = outstanding
+
+    def _alma_outstanding_account(self):
+        self.ensure_one()
+        Account = self.env['account.account'].with_company(self.company_id)
+        account = Account.search([
+            *Account._check_company_domain(self.company_id),
+            ('name', '=', "Alma Outstanding Receipts"),
+        ], limit=1)
+        if account:
+            return account
+        chart = self.env['account.chart.template'].with_company(self.company_id)
+        receipts = chart.ref('account_journal_payment_debit_account_id', raise_if_not_found=False)
+        start_code = receipts.code if receipts else '101400'
+        return Account.create({
+            'name': "Alma Outstanding Receipts",
+            'code': Account._search_new_account_code(start_code),
+            'account_type': 'asset_current',
+            'reconcile': True,
+        })
+
+    # === BUSINESS METHODS: talking to Alma === #
+
+    def _alma_get_api_url(self):
+        self.ensure_one()
+        url = self.sudo().alma_api_url
+        if url:
+            return url
+        return const.API_URL_LIVE if self.state == 'enabled' else const.API_URL_TEST
+
+    def _alma_get_api_key(self):
+        """Return the key of the provider's state; only the server ever reads it."""
+        self.ensure_one()
+        provider = self.sudo()
+        key = provider.alma_api_key_live if self.state == 'enabled' else provider.alma_api_key_test
+        if not key:
+            raise UserError(self.env._(
+                "The Alma provider has no %s API key. An administrator must set it in "
+                "Accounting › Configuration › Payment Providers › Alma.",
+                self.env._("live") if self.state == 'enabled' else self.env._("test"),
+            ))
+        return key.strip()
+
+    def _alma_client(self, api_key=None):
+        self.ensure_one()
+        return AlmaClient(self.env, self._alma_get_api_url(), api_key or self._alma_get_api_key())
+
+    def action_alma_check_connection(self):
+        """Ask Alma who owns the keys; store the merchant, refuse keys of two merchants."""
+        self.ensure_one()
+        provider = self.sudo()
+        keys = [key.strip() for key in (provider.alma_api_key_test, provider.alma_api_key_live)
+                if key]
+        if not keys:
+            raise UserError(self.env._("Enter a test or live API key first."))
+        merchants = [self._alma_client(api_key=key).get_merchant() for key in keys]
+        if len({merchant.get('id') for merchant in merchants}) > 1:
+            raise UserError(self.env._(
+                "The test key belongs to %(test)s and the live key to %(live)s: both keys must "
+                "come from the same Alma account.",
+                test=merchants[0].get('name'), live=merchants[1].get('name'),
+            ))
+        merchant = merchants[-1]
+        self.write({
+            'alma_merchant_id': merchant.get('id'),
+            'alma_merchant_name': merchant.get('name'),
+        })
+        if not self.journal_id:
+            self._alma_ensure_journal()
+        message = self.env._("Connected to Alma as %s.", merchant.get('name'))
+        if merchant.get('can_create_payments') is False:
+            message += ' ' + self.env._(
+                "This account cannot create payments yet: finish its activation with Alma.")
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'success' if merchant.get('can_create_payments', True) else 'warning',
+                'message': message,
+                'next': {'type': 'ir.actions.act_window_close'},
+            },
+        }
+
+    def _alma_cache_key(self):
+        return (self.env.cr.dbname, self.id, self._alma_get_api_url(),
+                hash(self._alma_get_api_key()))
+
+    def _alma_clear_fee_plans_cache(self):
+        with _fee_plans_lock:
+            for key in [k for k in _fee_plans_cache if k[:2] in
+                        {(self.env.cr.dbname, provider_id) for provider_id in self.ids}]:
+                del _fee_plans_cache[key]
+
+    def _alma_get_fee_plans(self):
+        """Return Alma's in-store fee plans of this account, keyed by (installments, days, months).
+
+        Cached for a few minutes: rates rarely change, and a sale must not wait for them.
+        """
+        self.ensure_one()
+        cache_key = self._alma_cache_key()
+        with _fee_plans_lock:
+            expires_at, plans = _fee_plans_cache.get(cache_key, (0, None))
+        if plans is None or expires_at < time.monotonic():
+            answer = self._alma_client().get_fee_plans()
+            plans = answer.get('data', []) if isinstance(answer, dict) else answer
+            with _fee_plans_lock:
+                _fee_plans_cache[cache_key] = (
+                    time.monotonic() + const.FEE_PLANS_TTL_SECONDS, plans,
+                )
+        return {
+            (plan['installments_count'], plan.get('deferred_days') or 0,
+             plan.get('deferred_months') or 0): plan
+            for plan in plans
+        }
+
+    def _alma_get_offers(self, amount, currency=None):
+        """Return, for each enabled plan, what Alma offers for `amount` (in currency units).
+
+        Each offer: the plan, whether it is eligible and why not, the schedule, the customer fee
+        and the clinic's fee with its VAT, all in integer cents so that they add up exactly.
+        """
+        self.ensure_one()
+        currency = currency or self.company_id.currency_id
+        if currency.name not in const.SUPPORTED_CURRENCIES:
+            raise UserError(self.env._("Alma only accepts payments in euros."))
+        amount_cents = to_cents(amount)
+        plans = self.alma_plan_ids
+        if not plans:
+            return []
+        fee_plans = self._alma_get_fee_plans()
+        results = self._alma_client().check_eligibility(
+            amount_cents, [plan._alma_query() for plan in plans], origin=self.alma_origin,
+        )
+        offers = []
+        for plan, result in zip(plans, results, strict=False):
+            fee_plan = fee_plans.get(plan._alma_key()) or {}
+            offers.append(self._alma_make_offer(plan, fee_plan, result, amount_cents, currency))
+        return offers
+
+    def _alma_make_offer(self, plan, fee_plan, result, amount_cents, currency):
+        offer = {
+            'plan_id': plan.id,
+            'plan_code': plan.code,
+            'name': plan.name,
+            'installments_count': plan.installments_count,
+            'deferred_days': plan.deferred_days,
+            'purchase_amount_cents': amount_cents,
+            'eligible': bool(result.get('eligible')) and bool(fee_plan.get('allowed', True)),
+            'reason': '',
+            'schedule': [],
+        }
+        if not fee_plan or not fee_plan.get('allowed', True):
+            offer.update(eligible=False, reason=self.env._(
+                "This plan is not activated on your Alma account."))
+            return offer
+        if not offer['eligible']:
+            offer['reason'] = self._alma_refusal_reason(result, amount_cents, currency)
+            return offer
+        customer_fee = int(result.get('customer_fee') or 0)
+        merchant_fee = fee_from_rates(
+            amount_cents, fee_plan.get('merchant_fee_variable'), fee_plan.get('merchant_fee_fixed'))
+        merchant_fee_vat = vat_on(merchant_fee, self.alma_fee_vat_rate)
+        paris = pytz.timezone('Europe/Paris')
+        for installment in result.get('payment_plan') or []:
+            total = installment.get('total_amount')
+            if total is None:
+                total = sum(int(installment.get(key) or 0) for key in (
+                    'purchase_amount', 'customer_fee', 'customer_interest'))
+            offer['schedule'].append({
+                'date': datetime.fromtimestamp(installment['due_date'], tz=paris).date(),
+                'amount_cents': int(total),
+                'amount': from_cents(total),
+            })
+        offer.update({
+            'customer_fee_cents': customer_fee,
+            'customer_total_cents': amount_cents + customer_fee,
+            'merchant_fee_cents': merchant_fee,
+            'merchant_fee_vat_cents': merchant_fee_vat,
+            'merchant_fee_total_cents': merchant_fee + merchant_fee_vat,
+            'net_cents': amount_cents - merchant_fee - merchant_fee_vat,
+        })
+        return offer
+
+    def _alma_refusal_reason(self, result, amount_cents, currency):
+        limits = (result.get('constraints') or {}).get('purchase_amount') or {}
+        minimum, maximum = limits.get('minimum'), limits.get('maximum')
+        if minimum is not None and amount_cents < minimum:
+            return self.env._("Below the minimum of %s for this plan.",
+                              formatLang(self.env, from_cents(minimum), currency_obj=currency))
+        if maximum is not None and amount_cents > maximum:
+            return self.env._("Above the maximum of %s for this plan.",
+                              formatLang(self.env, from_cents(maximum), currency_obj=currency))
+        return self.env._("Alma does not offer this plan for this amount.")

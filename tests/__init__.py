@@ -1,0 +1,3 @@
+from . import test_alma_client
+from . import test_eligibility
+from . import test_payment_provider

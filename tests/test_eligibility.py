@@ -1,0 +1,94 @@
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from odoo.fields import Command
+from odoo.tests import tagged
+
+from odoo.addons.payment_alma.tests.common import AlmaCommon
+
+
+@tagged('post_install', '-at_install')
+class TestEligibility(AlmaCommon):
+
+    def offers(self, amount):
+        return {offer['plan_code']: offer
+                for offer in self.alma._alma_get_offers(amount, self.currency_euro)}
+
+    def test_399_in_3x_is_133_three_times(self):
+        offer = self.offers(399)['P3X']
+        self.assertTrue(offer['eligible'])
+        self.assertEqual([line['amount_cents'] for line in offer['schedule']], [13300] * 3)
+        today = date.today()
+        self.assertEqual(
+            [line['date'] for line in offer['schedule']],
+            [today, today + relativedelta(months=1), today + relativedelta(months=2)],
+        )
+        # 2.90 % of 399 € = 11.571 € -> 11.57 €; VAT 20 % -> 2.314 € -> 2.31 €.
+        self.assertEqual(offer['customer_fee_cents'], 0)
+        self.assertEqual(offer['merchant_fee_cents'], 1157)
+        self.assertEqual(offer['merchant_fee_vat_cents'], 231)
+        self.assertEqual(offer['merchant_fee_total_cents'], 1388)
+        self.assertEqual(offer['net_cents'], 39900 - 1388)
+
+    def test_100_in_3x_puts_the_odd_cent_first(self):
+        offer = self.offers(100)['P3X']
+        self.assertEqual([line['amount_cents'] for line in offer['schedule']], [3334, 3333, 3333])
+        self.assertEqual(sum(line['amount_cents'] for line in offer['schedule']), 10000)
+
+    def test_customer_fee_is_paid_with_the_first_installment(self):
+        offer = self.offers(200)['P4X']
+        self.assertEqual(offer['customer_fee_cents'], 290)  # 1.45 % of 200 €
+        self.assertEqual([line['amount_cents'] for line in offer['schedule']],
+                         [5290, 5000, 5000, 5000])
+        self.assertEqual(offer['customer_total_cents'], 20290)
+        self.assertEqual(offer['merchant_fee_cents'], 660)
+        self.assertEqual(offer['merchant_fee_vat_cents'], 132)
+
+    def test_deferred_plan_is_one_payment_later(self):
+        offer = self.offers(120)['P1X_D+30']
+        self.assertEqual(len(offer['schedule']), 1)
+        self.assertEqual(offer['schedule'][0]['amount_cents'], 12000)
+        self.assertEqual(offer['schedule'][0]['date'], date.today() + relativedelta(days=30))
+
+    def test_vat_rate_comes_from_the_provider(self):
+        self.alma.alma_fee_vat_rate = 10
+        offer = self.offers(399)['P3X']
+        self.assertEqual(offer['merchant_fee_vat_cents'], 116)  # 10 % of 11.57 € = 1.157 €
+
+    def test_below_the_minimum(self):
+        offers = self.offers(49.99)
+        self.assertEqual(len(offers), 6)
+        for offer in offers.values():
+            self.assertFalse(offer['eligible'])
+            self.assertIn("Below the minimum of 50.00", offer['reason'])
+            self.assertFalse(offer['schedule'])
+
+    def test_at_the_limits(self):
+        self.assertTrue(all(offer['eligible'] for offer in self.offers(50).values()))
+        self.assertTrue(all(offer['eligible'] for offer in self.offers(2000).values()))
+
+    def test_above_the_maximum(self):
+        for offer in self.offers(2000.01).values():
+            self.assertFalse(offer['eligible'])
+            self.assertIn("Above the maximum of 2,000.00", offer['reason'])
+
+    def test_only_enabled_plans_are_offered(self):
+        self.alma.alma_plan_ids = [Command.set(self.env.ref('payment_alma.plan_3x').ids)]
+        self.assertEqual(list(self.offers(399)), ['P3X'])
+
+    def test_plan_not_activated_on_the_alma_account(self):
+        self.standin.update_plan(installments_count=2, deferred_days=0, allowed=False)
+        offer = self.offers(399)['P2X']
+        self.assertFalse(offer['eligible'])
+        self.assertIn("not activated on your Alma account", offer['reason'])
+
+    def test_fee_plans_are_cached(self):
+        self.offers(399)
+        self.offers(150)
+        self.assertEqual(self.alma_requests('GET', '/v1/me/fee-plans'), 1)
+        self.assertEqual(self.alma_requests('POST', '/v2/payments/eligibility'), 2)
+        # A new key is another account: ask again.
+        self.alma.alma_api_key_test = 'sk_test_nopayments'
+        self.offers(399)
+        self.assertEqual(self.alma_requests('GET', '/v1/me/fee-plans'), 2)

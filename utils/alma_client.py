@@ -1,0 +1,278 @@
+"""The only code that speaks HTTP to Alma.
+
+Models ask `payment.provider._alma_client()` for a client and call its methods; they never build
+URLs, headers or retries themselves.
+"""
+
+import logging
+import time
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from odoo.exceptions import UserError
+
+from odoo.addons.payment_alma import const
+
+_logger = logging.getLogger(__name__)
+
+
+class AlmaError(UserError):
+    """Alma refused a request, or could not be reached; the message is for the user.
+
+    `kind` tells callers what happened without parsing text: 'auth', 'validation', 'payment',
+    'forbidden', 'not_found', 'rate_limited', 'server', 'timeout', 'connection', 'bad_response'.
+    """
+
+    def __init__(self, message, kind, status=None, error_code=None, field_errors=()):
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.error_code = error_code
+        self.field_errors = list(field_errors)
+
+
+class _TimeoutAdapter(HTTPAdapter):
+    """Gives every request the client's (connect, read) timeouts."""
+
+    def __init__(self, timeouts):
+        self.timeouts = timeouts
+        super().__init__()
+
+    def send(self, request, **kwargs):
+        """Override of `requests` to apply the (connect, read) timeouts when none is given."""
+        if kwargs.get('timeout') is None:
+            kwargs['timeout'] = self.timeouts
+        return super().send(request, **kwargs)
+
+
+class AlmaClient:
+    """A session with Alma for one API key.
+
+    Reads (GET, eligibility) are retried with backoff on 429, 5xx and connection failures; a
+    request that creates or changes something is never retried blindly: Alma documents no
+    idempotency key, so a second POST could create a second payment.
+    """
+
+    def __init__(self, env, base_url, api_key, timeouts=const.TIMEOUTS,
+                 retries=const.READ_RETRIES, backoff=const.RETRY_BACKOFF_SECONDS):
+        self.env = env
+        self.base_url = base_url.rstrip('/')
+        self.retries = retries
+        self.backoff = backoff
+        self.session = requests.Session()
+        self.session.mount('http://', _TimeoutAdapter(timeouts))
+        self.session.mount('https://', _TimeoutAdapter(timeouts))
+        self.session.headers.update({
+            'Authorization': f'Alma-Auth {api_key}',
+            'Accept': 'application/json',
+            'User-Agent': 'Odoo/18.0 payment_alma',
+        })
+
+    # === Endpoints === #
+
+    def get_merchant(self):
+        return self._request('GET', '/v1/me')
+
+    def get_fee_plans(self, kind=const.FEE_PLAN_KIND):
+        return self._request('GET', '/v1/me/fee-plans', params={
+            'kind': kind, 'only': 'all', 'deferred': 'true',
+        })
+
+    def check_eligibility(self, purchase_amount, queries, origin=None):
+        payload = {'purchase_amount': purchase_amount, 'queries': queries}
+        if origin:
+            payload['origin'] = origin
+        # Eligibility creates nothing: safe to retry.
+        return self._request('POST', '/v2/payments/eligibility', json=payload, idempotent=True)
+
+    def create_payment(self, payload):
+        return self._request('POST', '/v1/payments', json=payload)
+
+    def get_payment(self, payment_id):
+        return self._request('GET', f'/v1/payments/{payment_id}')
+
+    def list_payments(self, states=(), limit=100, starting_after=None):
+        params = {'limit': limit}
+        if states:
+            params['state'] = ','.join(states)
+        if starting_after:
+            params['starting_after'] = starting_after
+        return self._request('GET', '/v1/payments', params=params)
+
+    def cancel_payment(self, payment_id):
+        return self._request('PUT', f'/v1/payments/{payment_id}/cancel')
+
+    def send_sms(self, payment_id):
+        return self._request('POST', f'/v1/payments/{payment_id}/send-sms')
+
+    def refund(self, payment_id, amount=None, merchant_reference='', comment=''):
+        payload = {'merchant_reference': merchant_reference, 'comment': comment}
+        if amount is not None:
+            payload['amount'] = amount
+        return self._request('POST', f'/v1/payments/{payment_id}/refund', json=payload)
+
+    def flag_potential_fraud(self, payment_id, reason):
+        return self._request(
+            'POST', f'/v1/payments/{payment_id}/potential-fraud', json={'reason': reason}
+        )
+
+    def create_data_export(self, export_type, start, end):
+        return self._request('POST', '/v1/data-exports', json={
+            'type': export_type, 'start': start, 'end': end,
+        })
+
+    def get_data_export(self, export_id):
+        return self._request('GET', f'/v1/data-exports/{export_id}')
+
+    def download_data_export(self, export_id, file_format='csv'):
+        return self._request(
+            'GET', f'/v1/data-exports/{export_id}', params={'format': file_format}, raw=True
+        )
+
+    # === Transport === #
+
+    def _request(self, method, path, params=None, json=None, idempotent=None, raw=False):
+        """Send one request and return its decoded JSON (or bytes when `raw`).
+
+        :raise AlmaError: for any answer but a 2xx, or when Alma cannot be reached.
+        """
+        if idempotent is None:
+            idempotent = method == 'GET'
+        url = self.base_url + path
+        attempts = 1 + (self.retries if idempotent else 0)
+        for attempt in range(1, attempts + 1):
+            started = time.monotonic()
+            try:
+                response = self.session.request(method, url, params=params, json=json)
+            except requests.exceptions.Timeout as error:
+                failure = self._error_timeout(error)
+            except requests.exceptions.ConnectionError as error:
+                failure = self._error_connection(error)
+            else:
+                _logger.info(
+                    "Alma %s %s -> %s in %.0f ms", method, path, response.status_code,
+                    (time.monotonic() - started) * 1000,
+                )
+                if response.ok:
+                    return response.content if raw else self._decode(response)
+                failure = self._error_from_response(response)
+            retryable = failure.kind in ('timeout', 'connection', 'rate_limited', 'server')
+            if attempt == attempts or not retryable:
+                raise failure
+            delay = self.backoff * 2 ** (attempt - 1)
+            _logger.warning(
+                "Alma %s %s failed (%s), retry %s/%s in %.1f s",
+                method, path, failure.kind, attempt, attempts - 1, delay,
+            )
+            time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _decode(self, response):
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            raise AlmaError(
+                self.env._("Alma sent an answer that could not be read. Please try again."),
+                kind='bad_response', status=response.status_code,
+            ) from None
+
+    # === Errors: one clear, translatable message for each === #
+
+    def _error_timeout(self, error):
+        _logger.warning("Alma did not answer in time: %s", error)
+        return AlmaError(
+            self.env._("Alma did not answer in time. Please try again in a moment."),
+            kind='timeout',
+        )
+
+    def _error_connection(self, error):
+        _logger.warning("Alma could not be reached: %s", error)
+        return AlmaError(
+            self.env._(
+                "Alma cannot be reached. Check the internet connection of the Odoo server, "
+                "then try again."
+            ),
+            kind='connection',
+        )
+
+    def _error_from_response(self, response):
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        error_code = body.get('error_code')
+        detail = body.get('message') or body.get('error') or ''
+        _logger.warning("Alma answered %s: %s", status, response.text[:500])
+        if status == 401:
+            return AlmaError(
+                self.env._(
+                    "Alma refused the API key. Copy the key again from your Alma dashboard "
+                    "(Settings › API keys) and check that it matches the provider's state "
+                    "(test keys start with sk_test_, live keys with sk_live_)."
+                ),
+                kind='auth', status=status, error_code=error_code,
+            )
+        if status == 400:
+            field_errors = body.get('errors') or []
+            return AlmaError(
+                self._validation_message(error_code, field_errors, detail),
+                kind='validation', status=status, error_code=error_code,
+                field_errors=field_errors,
+            )
+        if status == 402:
+            return AlmaError(
+                self.env._("The customer's bank refused the payment. %s", detail).strip(),
+                kind='payment', status=status, error_code=error_code,
+            )
+        if status == 403:
+            return AlmaError(
+                self.env._(
+                    "This feature is not enabled on your Alma account. Contact Alma to "
+                    "enable it. (%s)", detail or error_code or status,
+                ),
+                kind='forbidden', status=status, error_code=error_code,
+            )
+        if status == 404:
+            return AlmaError(
+                self.env._("Alma does not know this payment or resource."),
+                kind='not_found', status=status, error_code=error_code,
+            )
+        if status == 429:
+            return AlmaError(
+                self.env._("Alma is receiving too many requests. Please try again in a minute."),
+                kind='rate_limited', status=status, error_code=error_code,
+            )
+        if status >= 500:
+            return AlmaError(
+                self.env._(
+                    "Alma is temporarily unavailable (error %s). Please try again in a few "
+                    "minutes.", status,
+                ),
+                kind='server', status=status, error_code=error_code,
+            )
+        return AlmaError(
+            self.env._("Alma refused the request (error %(status)s): %(detail)s",
+                       status=status, detail=detail or error_code or ''),
+            kind='bad_response', status=status, error_code=error_code,
+        )
+
+    def _validation_message(self, error_code, field_errors, detail):
+        if error_code == 'merchant_cant_create_payments':
+            return self.env._(
+                "Your Alma account cannot create payments yet. Finish its activation in the "
+                "Alma dashboard."
+            )
+        lines = [
+            self.env._("%(field)s: %(problem)s", field=error.get('field') or '?',
+                       problem=error.get('message') or error.get('error_code') or '')
+            for error in field_errors if isinstance(error, dict)
+        ]
+        if not lines:
+            lines = [detail or error_code or '']
+        return self.env._("Alma refused the data sent:\n%s", '\n'.join(lines))

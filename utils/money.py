@@ -1,0 +1,26 @@
+"""Exact money arithmetic: Alma counts in integer cents, rounding half up."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def to_cents(amount):
+    """Return `amount` (in currency units, float or Decimal) as an integer number of cents."""
+    return int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def from_cents(cents):
+    return float(Decimal(cents) / 100)
+
+
+def fee_from_rates(amount_cents, variable_bps, fixed_cents):
+    """Return the fee of a plan (basis points plus fixed cents) on an amount, in cents."""
+    variable = (Decimal(amount_cents) * Decimal(variable_bps or 0) / 10000).quantize(
+        Decimal(1), rounding=ROUND_HALF_UP
+    )
+    return int(variable) + int(fixed_cents or 0)
+
+
+def vat_on(fee_cents, rate_percent):
+    """Return the VAT at `rate_percent` (e.g. 20.0) on a fee, in cents."""
+    vat = Decimal(fee_cents) * Decimal(str(rate_percent or 0)) / 100
+    return int(vat.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -12,11 +12,25 @@
     'external_dependencies': {'python': ['requests', 'phonenumbers']},
     'data': [
         'security/ir.model.access.csv',
+        'security/alma_payment_security.xml',
         'data/payment_alma_plan_data.xml',
+        'data/ir_cron_data.xml',
         'views/payment_provider_views.xml',
+        'views/alma_payment_views.xml',
+        'views/pos_payment_method_views.xml',
+        'views/account_move_views.xml',
         'views/res_config_settings_views.xml',
+        'wizards/alma_payment_wizard_views.xml',
         'data/payment_provider_data.xml',
     ],
+    'assets': {
+        'point_of_sale._assets_pos': [
+            'payment_alma/static/src/**/*',
+        ],
+        'web.assets_tests': [
+            'payment_alma/static/tests/tours/**/*',
+        ],
+    },
     'demo': [
         'demo/payment_provider_demo.xml',
     ],

@@ -24,3 +24,20 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 ACCEPTED_STATES = ('in_progress', 'paid')
 REFUSED_STATES = ('scored_no',)
 PENDING_STATES = ('not_started', 'scored_maybe', 'scored_yes', 'not_ready')
+FINAL_STATES = ('accepted', 'refused', 'expired', 'cancelled')
+
+# Our record's states, as the cashier reads them on the status pill.
+PAYMENT_STATES = [
+    ('draft', "Sending to Alma"),
+    ('waiting', "Waiting for the customer"),
+    ('accepted', "Accepted"),
+    ('refused', "Refused"),
+    ('expired', "Expired"),
+    ('cancelled', "Cancelled"),
+    ('error', "Not sent"),
+]
+SEND_MODES = [('sms', "SMS"), ('link', "Link"), ('here', "Pay here")]
+
+# A counter payment is paid within minutes; a phone sale's link may wait a day.
+LINK_EXPIRES_AFTER_MINUTES = 60 * 24
+IPN_ROUTE = '/payment/alma/ipn'

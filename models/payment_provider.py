@@ -136,6 +136,27 @@ class PaymentProvider(models.Model):
                 lambda line, p=provider: line.payment_provider_id == p
             ).payment_account_id = outstanding
 
+    def _alma_setup_demo_shop(self):
+        """Give the demo shop an Alma payment method, when demo data is installed."""
+        shop = self.env.ref('point_of_sale.pos_config_main', raise_if_not_found=False)
+        provider = self.filtered(lambda p: p.company_id == shop.company_id)[:1] if shop else None
+        if not provider or not provider.journal_id:
+            return
+        method = self.env['pos.payment.method'].create(provider._alma_pos_method_values())
+        shop.payment_method_ids |= method
+
+    def _alma_pos_method_values(self):
+        self.ensure_one()
+        return {
+            'name': "Alma",
+            'payment_method_type': 'terminal',
+            'use_payment_terminal': 'alma',
+            'alma_provider_id': self.id,
+            'journal_id': self.journal_id.id,
+            'outstanding_account_id': self._alma_outstanding_account().id,
+            'company_id': self.company_id.id,
+        }
+
     def _alma_outstanding_account(self):
         self.ensure_one()
         Account = self.env['account.account'].with_company(self.company_id)
@@ -249,11 +270,13 @@ class PaymentProvider(models.Model):
             for plan in plans
         }
 
-    def _alma_get_offers(self, amount, currency=None):
+    def _alma_get_offers(self, amount, currency=None, fees_offered=False):
         """Return, for each enabled plan, what Alma offers for `amount` (in currency units).
 
         Each offer: the plan, whether it is eligible and why not, the schedule, the customer fee
         and the clinic's fee with its VAT, all in integer cents so that they add up exactly.
+        With `fees_offered`, plans with a customer fee are priced so that the customer pays
+        exactly `amount` (see `_alma_offer_fees`).
         """
         self.ensure_one()
         currency = currency or self.company_id.currency_id
@@ -270,11 +293,48 @@ class PaymentProvider(models.Model):
         offers = []
         for plan, result in zip(plans, results, strict=False):
             fee_plan = fee_plans.get(plan._alma_key()) or {}
-            offers.append(self._alma_make_offer(plan, fee_plan, result, amount_cents, currency))
+            offer = self._alma_make_offer(plan, fee_plan, result, amount_cents, currency)
+            if fees_offered and offer['eligible'] and offer['customer_fee_cents']:
+                offer = self._alma_offer_fees(plan, fee_plan, amount_cents, currency)
+            offers.append(offer)
         return offers
+
+    def _alma_offer_fees(self, plan, fee_plan, price_cents, currency):
+        """Return the offer where the clinic takes on the customer's fees.
+
+        Alma has no per-payment switch for this: ask Alma for a purchase amount P such that
+        P + customer fee(P) = the price. The customer pays exactly the price; Alma pays the
+        clinic P minus its fees, so the clinic's cost grows by price - P (the absorbed fee).
+        """
+        purchase = _purchase_amount_for_total(
+            price_cents, fee_plan.get('customer_fee_variable'), fee_plan.get('customer_fee_fixed'))
+        for _attempt in range(3):
+            [result] = self._alma_client().check_eligibility(
+                purchase, [plan._alma_query()], origin=self.alma_origin)
+            offer = self._alma_make_offer(plan, fee_plan, result, purchase, currency)
+            if not offer['eligible']:
+                return offer
+            overshoot = offer['customer_total_cents'] - price_cents
+            if overshoot <= 0:
+                break
+            purchase -= overshoot  # Alma's rounding differs from ours: step down and ask again.
+        absorbed = price_cents - purchase
+        offer.update({
+            'fees_offered': True,
+            'price_cents': price_cents,
+            'absorbed_fee_cents': absorbed,
+            'clinic_fee_total_cents': offer['merchant_fee_total_cents'] + absorbed,
+            'net_cents': price_cents - offer['merchant_fee_total_cents'] - absorbed,
+        })
+        # When Alma's fee rounding skips the price's exact cent (about 1 price in 70), the
+        # customer pays one cent less; the clinic's absorbed fee includes it.
+        return offer
 
     def _alma_make_offer(self, plan, fee_plan, result, amount_cents, currency):
         offer = {
+            'fees_offered': False,
+            'price_cents': amount_cents,
+            'absorbed_fee_cents': 0,
             'plan_id': plan.id,
             'plan_code': plan.code,
             'name': plan.name,
@@ -313,6 +373,7 @@ class PaymentProvider(models.Model):
             'merchant_fee_cents': merchant_fee,
             'merchant_fee_vat_cents': merchant_fee_vat,
             'merchant_fee_total_cents': merchant_fee + merchant_fee_vat,
+            'clinic_fee_total_cents': merchant_fee + merchant_fee_vat,
             'net_cents': amount_cents - merchant_fee - merchant_fee_vat,
         })
         return offer
@@ -327,3 +388,13 @@ class PaymentProvider(models.Model):
             return self.env._("Above the maximum of %s for this plan.",
                               formatLang(self.env, from_cents(maximum), currency_obj=currency))
         return self.env._("Alma does not offer this plan for this amount.")
+
+
+def _purchase_amount_for_total(total_cents, fee_bps, fee_fixed_cents):
+    """Return the largest purchase amount P whose P + customer fee(P) does not exceed the total."""
+    fee_bps, fee_fixed_cents = fee_bps or 0, fee_fixed_cents or 0
+    estimate = (total_cents - fee_fixed_cents) * 10000 // (10000 + fee_bps)
+    for purchase in range(estimate + 2, estimate - 3, -1):
+        if purchase + fee_from_rates(purchase, fee_bps, fee_fixed_cents) <= total_cents:
+            return purchase
+    return estimate - 2

@@ -1,3 +1,4 @@
 from . import test_alma_client
+from . import test_alma_payment
 from . import test_eligibility
 from . import test_payment_provider

@@ -54,15 +54,16 @@ class AlmaClient:
     idempotency key, so a second POST could create a second payment.
     """
 
-    def __init__(self, env, base_url, api_key, timeouts=const.TIMEOUTS,
+    def __init__(self, env, base_url, api_key, timeouts=None,
                  retries=const.READ_RETRIES, backoff=const.RETRY_BACKOFF_SECONDS):
         self.env = env
         self.base_url = base_url.rstrip('/')
         self.retries = retries
         self.backoff = backoff
         self.session = requests.Session()
-        self.session.mount('http://', _TimeoutAdapter(timeouts))
-        self.session.mount('https://', _TimeoutAdapter(timeouts))
+        adapter = _TimeoutAdapter(timeouts or const.TIMEOUTS)
+        self.session.mount('http://', adapter)
+        self.session.mount('https://', adapter)
         self.session.headers.update({
             'Authorization': f'Alma-Auth {api_key}',
             'Accept': 'application/json',

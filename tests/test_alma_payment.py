@@ -1,0 +1,269 @@
+import hashlib
+import hmac
+import time
+import uuid
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.tests.common import AlmaPosCommon
+
+
+@tagged('post_install', '-at_install')
+class TestAlmaPayment(AlmaPosCommon):
+    """The server's truth about Alma payments: created once, state from every channel."""
+
+    def setUp(self):
+        super().setUp()
+        # Alma's own notification is sent by the tests themselves, at a known moment.
+        self.standin.configure(ipn_delay=600)
+        self.method = self.alma_pos_method.with_user(self.pos_user)
+
+    def send(self, line_uuid=None, amount=399.0, plan='payment_alma.plan_3x', **values):
+        return self.method.alma_send({
+            'pos_payment_uuid': line_uuid or str(uuid.uuid4()),
+            'pos_order_uuid': str(uuid.uuid4()),
+            'pos_order_name': "Order 00001-001-0001",
+            'amount': amount,
+            'plan_id': self.env.ref(plan).id,
+            'contact_id': self.jean.id,
+            'partner_id': self.jean.id,
+            'fees_offered': False,
+            'send_mode': 'sms',
+            **values,
+        })
+
+    def payment(self, answer):
+        self.assertFalse(answer.get('error'), answer.get('error'))
+        return self.env['alma.payment'].browse(answer['payment']['id'])
+
+    def ipn(self, payment, api_key='sk_test_standin'):
+        signature = hmac.new(api_key.encode(), payment.alma_id.encode(), hashlib.sha256)
+        return self.url_open(f'{const.IPN_ROUTE}?pid={payment.alma_id}',
+                             headers={'X-Alma-Signature': signature.hexdigest()})
+
+    # === Creation === #
+
+    def test_send_by_sms(self):
+        payment = self.payment(self.send())
+        self.assertEqual(payment.state, 'waiting')
+        remote = self.standin.payments[payment.alma_id]
+        self.assertEqual(remote['purchase_amount'], 39900)
+        self.assertEqual(remote['customer']['phone'], '+33612345678')
+        self.assertEqual(remote['custom_data']['odoo_reference'], payment.reference)
+        self.assertEqual([sms['payment_id'] for sms in self.standin.sms_outbox], [payment.alma_id])
+        self.assertEqual(payment.schedule, [
+            {'date': line['date'], 'amount': 133.0} for line in payment.schedule])
+        self.assertEqual(len(payment.schedule), 3)
+
+    def test_double_send_creates_one_alma_payment(self):
+        line_uuid = str(uuid.uuid4())
+        first = self.payment(self.send(line_uuid))
+        second = self.payment(self.send(line_uuid))
+        self.assertEqual(first, second)
+        self.assertEqual(len(self.standin.payments), 1)
+        self.assertEqual(len(self.standin.sms_outbox), 1)
+
+    def test_amounts_are_recomputed_on_the_server(self):
+        payment = self.payment(self.send(amount=399.0))
+        self.assertEqual((payment.price_cents, payment.merchant_fee_cents,
+                          payment.merchant_fee_vat_cents), (39900, 1157, 231))
+
+    def test_sms_not_enabled_falls_back_to_the_link(self):
+        self.standin.configure(sms_enabled=False)
+        answer = self.send()
+        self.assertEqual(answer['payment']['state'], 'waiting')
+        self.assertIn("show the link", answer['payment']['sms_error'])
+        self.assertTrue(answer['payment']['url'].startswith(self.standin.url))
+
+    def test_alma_down_during_creation_then_retry(self):
+        line_uuid = str(uuid.uuid4())
+        self.standin.fail(500, method='POST', path_prefix='/v1/payments', times=1)
+        answer = self.send(line_uuid)
+        self.assertIn("temporarily unavailable", answer['error'])
+        self.assertFalse(self.standin.payments)
+        retried = self.payment(self.send(line_uuid))
+        self.assertEqual(retried.state, 'waiting')
+        self.assertEqual(len(self.standin.payments), 1)
+
+    def test_lost_answer_is_found_again_not_doubled(self):
+        line_uuid = str(uuid.uuid4())
+        self.standin.configure(timeout_seconds=1.0)
+        self.standin.fail('timeout', method='POST', path_prefix='/v1/payments', times=1)
+        with patch.object(const, 'TIMEOUTS', (2, 0.3)):
+            answer = self.send(line_uuid)
+        self.assertIn("did not answer in time", answer['error'])
+        for _wait in range(30):  # Alma finishes creating it after our client gave up.
+            if self.standin.payments:
+                break
+            time.sleep(0.1)
+        payment = self.payment(self.send(line_uuid))
+        self.assertEqual(len(self.standin.payments), 1)
+        self.assertEqual(payment.alma_id, next(iter(self.standin.payments)))
+
+    def test_ineligible_amount_is_refused_before_alma(self):
+        answer = self.send(amount=30.0)
+        self.assertIn("Below the minimum of 50.00", answer['error'])
+        self.assertFalse(self.standin.payments)
+
+    # === State: notification, cron, POS polling === #
+
+    def test_notification_with_a_forged_signature_changes_nothing(self):
+        payment = self.payment(self.send())
+        self.standin.pay(payment.alma_id)
+        response = self.ipn(payment, api_key='sk_test_forged')
+        self.assertEqual(response.status_code, 403)
+        payment.invalidate_recordset()
+        self.assertEqual(payment.state, 'waiting')
+        response = self.url_open(f'{const.IPN_ROUTE}?pid={payment.alma_id}')
+        self.assertEqual(response.status_code, 403)
+
+    def test_notification_accepts_the_payment(self):
+        payment = self.payment(self.send())
+        self.standin.pay(payment.alma_id)
+        self.assertEqual(self.ipn(payment).status_code, 200)
+        payment.invalidate_recordset()
+        self.assertEqual(payment.state, 'accepted')
+        self.assertTrue(payment.accepted_date)
+        self.assertTrue(any("Accepted" in body for body in payment.message_ids.mapped('body')))
+        self.assertEqual(self.ipn(payment).status_code, 200, "a repeated notification is fine")
+
+    def test_declined_card(self):
+        payment = self.payment(self.send())
+        self.standin.pay(payment.alma_id, card='4000000000000002')
+        self.env['alma.payment']._cron_alma_poll_pending()
+        self.assertEqual(payment.state, 'refused')
+        self.assertIn("declined", payment.state_reason)
+
+    def test_cron_polls_every_pending_payment_despite_one_failure(self):
+        broken = self.payment(self.send())
+        paid = self.payment(self.send())
+        expired = self.payment(self.send())
+        broken.alma_id = 'payment_unknown_to_alma'
+        self.standin.pay(paid.alma_id)
+        self.standin.expire(expired.alma_id)
+        self.env['alma.payment']._cron_alma_poll_pending()
+        self.assertEqual((broken.state, paid.state, expired.state),
+                         ('waiting', 'accepted', 'expired'))
+
+    def test_pos_polling_fallback(self):
+        line_uuid = str(uuid.uuid4())
+        payment = self.payment(self.send(line_uuid))
+        self.standin.pay(payment.alma_id)
+        status = self.method.alma_get_status(line_uuid)['payment']
+        self.assertEqual(status['state'], 'accepted')
+        self.assertIn("133,00", status['receipt_text'].replace('.', ','))
+
+    def test_amount_mismatch_is_refused_and_flagged(self):
+        payment = self.payment(self.send())
+        self.standin.payments[payment.alma_id]['purchase_amount'] = 100
+        self.standin.pay(payment.alma_id)
+        self.env['alma.payment']._cron_alma_poll_pending()
+        self.assertEqual(payment.state, 'refused')
+        self.assertIn("differs", payment.state_reason)
+        self.assertEqual(self.standin.payments[payment.alma_id]['potential_fraud'][0]['reason'],
+                         'amount_mismatch')
+
+    def test_cancel_while_waiting(self):
+        line_uuid = str(uuid.uuid4())
+        payment = self.payment(self.send(line_uuid))
+        answer = self.method.alma_cancel(line_uuid)
+        self.assertEqual(answer['payment']['state'], 'cancelled')
+        # The customer can no longer pay.
+        self.assertEqual(self.standin.pay(payment.alma_id)['state'], 'not_started')
+
+    def test_cancel_after_the_first_installment(self):
+        line_uuid = str(uuid.uuid4())
+        payment = self.payment(self.send(line_uuid))
+        self.standin.pay(payment.alma_id)
+        answer = self.method.alma_cancel(line_uuid)
+        self.assertIn("can no longer be cancelled", answer['error'])
+        self.assertEqual(payment.state, 'accepted')
+
+    def test_a_new_send_after_a_refusal(self):
+        line_uuid = str(uuid.uuid4())
+        refused = self.payment(self.send(line_uuid))
+        self.standin.pay(refused.alma_id, card='4000000000000002')
+        self.method.alma_get_status(line_uuid)
+        second = self.payment(self.send(line_uuid))
+        self.assertNotEqual(refused, second)
+        self.assertEqual(len(self.standin.payments), 2)
+
+    # === Fees offered to the client === #
+
+    def test_fees_offered_customer_pays_the_price(self):
+        offers = self.method.alma_get_offers(399.0, self.jean.id, True)['offers']
+        offer = next(offer for offer in offers if offer['plan_code'] == 'P4X')
+        self.assertTrue(offer['fees_offered'])
+        self.assertEqual(offer['customer_total'], 399.0)
+        self.assertEqual(offer['purchase_amount'] + offer['customer_fee'], 399.0)
+        self.assertEqual(offer['absorbed_fee'], offer['customer_fee'])
+        self.assertAlmostEqual(sum(line['amount'] for line in offer['schedule']), 399.0)
+        payment = self.payment(self.send(plan='payment_alma.plan_4x', fees_offered=True))
+        self.assertEqual(payment.purchase_amount_cents + payment.absorbed_fee_cents, 39900)
+        self.assertEqual(self.standin.payments[payment.alma_id]['purchase_amount'],
+                         payment.purchase_amount_cents)
+
+    # === Contacts === #
+
+    def save_contact(self, **values):
+        return self.method.alma_save_contact(self.jean.id, {
+            'first_name': "Marie", 'last_name': "Martin", 'mobile': '06 11 22 33 44',
+            'email': 'marie.martin@example.com', 'street': "20 rue d'Alsace", 'zip': '75002',
+            'city': 'Paris', 'country_id': self.env.ref('base.fr').id, **values,
+        })
+
+    def test_new_contact_of_the_customer(self):
+        contact = self.save_contact()['contact']
+        self.assertEqual(contact['mobile'], '+33611223344')
+        self.assertTrue(contact['is_complete'])
+        partner = self.env['res.partner'].browse(contact['id'])
+        self.assertEqual(partner.parent_id, self.jean)
+        offers = self.method.alma_get_offers(399.0, self.jean.id)
+        self.assertIn(contact['id'], [c['id'] for c in offers['contacts']])
+
+    def test_contact_errors(self):
+        self.assertIn('mobile', self.save_contact(mobile='0123')['errors'])
+        landline = self.save_contact(mobile='01 23 45 67 89')
+        self.assertIn("valid mobile", landline['errors']['mobile'])
+        self.assertIn('email', self.save_contact(email='marie@')['errors'])
+        self.assertEqual(set(self.save_contact(city='', zip='')['errors']), {'city', 'zip'})
+
+    def test_shop_details_are_refused(self):
+        errors = self.save_contact(mobile='06 99 88 77 66',
+                                   email='contact@clinique-lilas.example')['errors']
+        self.assertIn("customer's own details", errors['mobile'])
+        self.assertIn("customer's own details", errors['email'])
+        seller_first, _space, seller_last = self.pos_user.name.partition(' ')
+        seller = self.save_contact(first_name=seller_first, last_name=seller_last)
+        self.assertIn("customer's own details", seller['errors']['last_name'])
+
+    # === Rights === #
+
+    def test_no_secret_reaches_the_pos(self):
+        answer = str(self.method.alma_get_offers(399.0, self.jean.id))
+        self.assertNotIn('sk_test', answer)
+        self.assertFalse(self.env['alma.payment'].with_user(self.pos_user).has_access('read'))
+
+    # === Back office: a phone sale on an invoice === #
+
+    def test_invoice_paid_when_alma_accepts(self):
+        invoice = self.env['account.move'].create({
+            'move_type': 'out_invoice',
+            'partner_id': self.jean.id,
+            'invoice_line_ids': [(0, 0, {'name': "Consultation", 'price_unit': 399.0,
+                                         'quantity': 1, 'tax_ids': False})],
+        })
+        invoice.action_post()
+        action = invoice.action_alma_pay()
+        wizard = self.env['alma.payment.wizard'].browse(action['res_id'])
+        self.assertIn(self.env.ref('payment_alma.plan_3x'), wizard.allowed_plan_ids)
+        wizard.write({'plan_id': self.env.ref('payment_alma.plan_3x').id})
+        wizard.action_send_link()
+        payment = wizard.payment_id
+        self.assertTrue(wizard.payment_url.startswith(self.standin.url))
+        self.standin.pay(payment.alma_id)
+        self.assertEqual(self.ipn(payment).status_code, 200)
+        invoice.invalidate_recordset()
+        self.assertIn(invoice.payment_state, ('paid', 'in_payment'))

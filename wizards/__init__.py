@@ -1,0 +1,1 @@
+from . import alma_payment_wizard

@@ -17,6 +17,7 @@
         'data/ir_cron_data.xml',
         'views/payment_provider_views.xml',
         'views/alma_payment_views.xml',
+        'views/alma_fee_line_views.xml',
         'views/pos_payment_method_views.xml',
         'views/account_move_views.xml',
         'views/res_config_settings_views.xml',
@@ -25,7 +26,10 @@
     ],
     'assets': {
         'point_of_sale._assets_pos': [
-            'payment_alma/static/src/**/*',
+            'payment_alma/static/src/app/**/*',
+        ],
+        'web.assets_backend': [
+            'payment_alma/static/src/views/**/*',
         ],
         'web.assets_tests': [
             'payment_alma/static/tests/tours/**/*',

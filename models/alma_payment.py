@@ -3,6 +3,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.modules import module as odoo_module
 from odoo.sql_db import TestCursor
 
@@ -260,8 +261,10 @@ class AlmaPayment(models.Model):
 
     def _alma_on_state_change(self):
         """Pay the invoice of an accepted phone sale; tell the tills that may wait (bus)."""
-        for payment in self.filtered(lambda p: p.invoice_id and p.state == 'accepted'):
-            payment._alma_pay_invoice()
+        for payment in self.filtered(lambda p: p.state == 'accepted'):
+            self.env['alma.fee.line'].sudo()._alma_create_for_payment(payment)
+            if payment.invoice_id:
+                payment._alma_pay_invoice()
         for payment in self.filtered('pos_payment_method_id'):
             tills = payment.pos_payment_method_id.config_ids.filtered('current_session_id')
             for till in tills | payment.pos_config_id:
@@ -309,6 +312,23 @@ class AlmaPayment(models.Model):
             self.message_post(body=self.env._("Cancelled by %s.", self.env.user.name))
             self._alma_on_state_change()
         return ''
+
+    def action_alma_refund(self):
+        """Refund what is left of an accepted payment; Alma takes it from the next payout."""
+        self.ensure_one()
+        if self.state != 'accepted':
+            raise UserError(self.env._("Only an accepted Alma payment can be refunded."))
+        known = set(self.env['alma.fee.line'].search(
+            [('alma_payment_id', '=', self.id)]).mapped('refund_id'))
+        data = self.provider_id._alma_client().refund(
+            self.alma_id, merchant_reference=self.reference)
+        for refund in data.get('refunds') or []:
+            if refund['id'] not in known:
+                self.env['alma.fee.line'].sudo()._alma_create_for_refund(
+                    self, refund['id'], int(refund['amount']))
+                self.message_post(body=self.env._(
+                    "Refunded %s.", self.currency_id.format(from_cents(refund['amount']))))
+        return True
 
     def _alma_send_sms(self):
         self.ensure_one()

@@ -53,6 +53,16 @@ class PaymentProvider(models.Model):
         default=lambda self: self.env['payment.alma.plan'].search([]),
         help="The plans offered at the counter, when Alma accepts them for the amount.",
     )
+    alma_fee_account_id = fields.Many2one(
+        'account.account', string="Alma Fees Account", check_company=True,
+        help="Expense account of Alma's fees (627 in the French chart). Empty: found by code, "
+             "else the company's expense account.",
+    )
+    alma_fee_vat_account_id = fields.Many2one(
+        'account.account', string="Deductible VAT Account", check_company=True,
+        help="Account of the VAT on Alma's fees (44566 in the French chart). Empty: found by "
+             "code, else the account of the company's default purchase tax.",
+    )
     alma_origin = fields.Char(
         string="In-store Origin", default=const.DEFAULT_ORIGIN, required_if_provider='alma',
         help="The `origin` sent to Alma for in-store payments; change it only if Alma asks.",
@@ -156,6 +166,21 @@ class PaymentProvider(models.Model):
             'outstanding_account_id': self._alma_outstanding_account().id,
             'company_id': self.company_id.id,
         }
+
+    def _alma_fee_accounts(self):
+        """Return the (fee expense, deductible VAT) accounts: configured, French, or generic."""
+        self.ensure_one()
+        Account = self.env['account.account'].with_company(self.company_id)
+        domain = Account._check_company_domain(self.company_id)
+        fee = self.alma_fee_account_id or Account.search(
+            [*domain, ('code', '=like', '627%')], limit=1) or Account.search(
+            [*domain, ('account_type', '=', 'expense')], limit=1)
+        purchase_tax = self.company_id.account_purchase_tax_id
+        vat = self.alma_fee_vat_account_id or Account.search(
+            [*domain, ('code', '=like', '44566%')], limit=1) or (
+            purchase_tax.invoice_repartition_line_ids.filtered(
+                lambda line: line.repartition_type == 'tax').account_id[:1])
+        return fee, vat
 
     def _alma_outstanding_account(self):
         self.ensure_one()

@@ -1,1 +1,2 @@
+from . import alma_fee_import
 from . import alma_payment_wizard

@@ -1,0 +1,249 @@
+import io
+from datetime import timedelta
+
+import xlsxwriter
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.payment_alma.utils.money import from_cents
+
+
+class AlmaFeeLine(models.Model):
+    """A line of "Frais Alma": what one Alma payment (or refund) costs and what Alma pays.
+
+    Amounts are kept in integer cents, as Alma counts, so that gross - fees = net to the cent.
+    """
+
+    _name = 'alma.fee.line'
+    _description = "Alma Fee Line"
+    _order = 'date desc, id desc'
+    _rec_name = 'alma_id'
+
+    date = fields.Date(required=True, readonly=True, index=True)
+    alma_payment_id = fields.Many2one('alma.payment', required=True, readonly=True,
+                                      ondelete='restrict', index=True)
+    alma_id = fields.Char(string="Alma Payment ID", readonly=True, index=True)
+    refund_id = fields.Char(string="Alma Refund ID", readonly=True, index=True)
+    partner_id = fields.Many2one('res.partner', string="Customer", readonly=True)
+    origin = fields.Char(string="Order / Invoice", readonly=True)
+    plan_id = fields.Many2one('payment.alma.plan', string="Plan", readonly=True)
+    provider_id = fields.Many2one(related='alma_payment_id.provider_id', store=True)
+    company_id = fields.Many2one('res.company', required=True, readonly=True, index=True)
+    currency_id = fields.Many2one('res.currency', required=True, readonly=True)
+
+    gross_cents = fields.Integer(readonly=True)
+    customer_fee_cents = fields.Integer(readonly=True)
+    fee_cents = fields.Integer(readonly=True, help="Alma's commission plus the customer's fees "
+                                                   "the clinic took on, excluding VAT.")
+    fee_vat_cents = fields.Integer(readonly=True)
+    alma_fee_cents = fields.Integer(readonly=True, help="The fee in Alma's accounting export.")
+    alma_fee_known = fields.Boolean(readonly=True)
+
+    gross = fields.Monetary(compute='_compute_amounts', store=True)
+    customer_fee = fields.Monetary(string="Customer Fees", compute='_compute_amounts', store=True)
+    fee = fields.Monetary(string="Clinic Fees (excl. VAT)", compute='_compute_amounts', store=True)
+    fee_vat = fields.Monetary(string="VAT on Fees", compute='_compute_amounts', store=True)
+    fee_total = fields.Monetary(string="Clinic Fees (incl. VAT)", compute='_compute_amounts',
+                                store=True)
+    net = fields.Monetary(string="Net from Alma", compute='_compute_amounts', store=True)
+    alma_fee_difference = fields.Monetary(compute='_compute_amounts', store=True,
+                                          help="Alma's real fee minus the expected one.")
+
+    payout_date = fields.Date(string="Expected Payout", readonly=True, index=True)
+    settled = fields.Boolean(readonly=True, index=True, copy=False)
+    settled_mark = fields.Char(compute='_compute_settled_mark', string=" ")
+    settled_date = fields.Datetime(readonly=True, copy=False)
+    settled_by_id = fields.Many2one('res.users', string="Settled By", readonly=True, copy=False)
+    move_id = fields.Many2one('account.move', string="Fee Entry", readonly=True, copy=False)
+
+    _sql_constraints = [(
+        'one_line_per_payment_or_refund', 'unique(alma_payment_id, refund_id)',
+        "Each Alma payment and refund has one fee line.",
+    )]
+
+    @api.depends('gross_cents', 'customer_fee_cents', 'fee_cents', 'fee_vat_cents',
+                 'alma_fee_cents', 'alma_fee_known')
+    def _compute_amounts(self):
+        for line in self:
+            line.gross = from_cents(line.gross_cents)
+            line.customer_fee = from_cents(line.customer_fee_cents)
+            line.fee = from_cents(line.fee_cents)
+            line.fee_vat = from_cents(line.fee_vat_cents)
+            line.fee_total = from_cents(line.fee_cents + line.fee_vat_cents)
+            line.net = from_cents(line.gross_cents - line.fee_cents - line.fee_vat_cents)
+            line.alma_fee_difference = from_cents(
+                line.alma_fee_cents - line.fee_cents) if line.alma_fee_known else 0.0
+
+    @api.depends('settled')
+    def _compute_settled_mark(self):
+        for line in self:
+            line.settled_mark = '✓' if line.settled else ''
+
+    # === Creation === #
+
+    @api.model
+    def _alma_create_for_payment(self, payment):
+        """One line for an accepted payment; the absorbed customer fees count as clinic fees."""
+        if self.search_count([('alma_payment_id', '=', payment.id), ('refund_id', '=', False)]):
+            return self.browse()
+        accepted = fields.Datetime.context_timestamp(self, payment.accepted_date).date()
+        return self.create({
+            **self._alma_common_values(payment),
+            'date': accepted,
+            'payout_date': accepted + timedelta(days=payment.provider_id.alma_cash_in_delay),
+            'gross_cents': payment.price_cents,
+            'customer_fee_cents': payment.customer_fee_cents,
+            'fee_cents': payment.merchant_fee_cents + payment.absorbed_fee_cents,
+            'fee_vat_cents': payment.merchant_fee_vat_cents,
+        })
+
+    @api.model
+    def _alma_create_for_refund(self, payment, refund_id, amount_cents):
+        """A negative line: Alma takes the refund back from the next payout; no fee returns."""
+        return self.create({
+            **self._alma_common_values(payment),
+            'refund_id': refund_id,
+            'date': fields.Date.context_today(self),
+            'payout_date': fields.Date.context_today(self),
+            'gross_cents': -amount_cents,
+        })
+
+    @api.model
+    def _alma_common_values(self, payment):
+        return {
+            'alma_payment_id': payment.id,
+            'alma_id': payment.alma_id,
+            'partner_id': payment.partner_id.id,
+            'origin': payment.pos_order_name or payment.invoice_id.name or payment.reference,
+            'plan_id': payment.plan_id.id,
+            'company_id': payment.company_id.id,
+            'currency_id': payment.currency_id.id,
+        }
+
+    # === Export: the grid as shown, headers in the user's language === #
+
+    EXPORT_FIELDS = ('date', 'partner_id', 'origin', 'alma_id', 'plan_id', 'gross',
+                     'customer_fee', 'fee', 'fee_vat', 'fee_total', 'net', 'payout_date',
+                     'settled', 'settled_date')
+
+    def action_export_xlsx(self):
+        """Download the selected lines, or all those of the current filter, as a spreadsheet."""
+        lines = self or self.search(self.env.context.get('active_domain') or [])
+        attachment = self.env['ir.attachment'].create({
+            'name': self.env._("Frais Alma %s.xlsx", fields.Date.context_today(self)),
+            'raw': lines._alma_xlsx(),
+            'mimetype': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        })
+        return {'type': 'ir.actions.act_url', 'target': 'download',
+                'url': f'/web/content/{attachment.id}?download=true'}
+
+    def _alma_xlsx(self):
+        output = io.BytesIO()
+        book = xlsxwriter.Workbook(output, {'in_memory': True})
+        sheet = book.add_worksheet(self.env._("Frais Alma"))
+        bold = book.add_format({'bold': True})
+        money = book.add_format({'num_format': '#,##0.00'})
+        day = book.add_format({'num_format': 'dd/mm/yyyy'})
+        descriptions = self.fields_get(list(self.EXPORT_FIELDS), ['string', 'type'])
+        for column, name in enumerate(self.EXPORT_FIELDS):
+            sheet.write(0, column, descriptions[name]['string'], bold)
+            sheet.set_column(column, column, 16)
+        for row, line in enumerate(self, start=1):
+            for column, name in enumerate(self.EXPORT_FIELDS):
+                value, kind = line[name], descriptions[name]['type']
+                if kind == 'many2one':
+                    sheet.write(row, column, value.display_name or '')
+                elif kind == 'monetary':
+                    sheet.write_number(row, column, value, money)
+                elif kind in ('date', 'datetime') and value:
+                    sheet.write_datetime(row, column, fields.Datetime.to_datetime(value), day)
+                elif kind == 'boolean':
+                    sheet.write(row, column, '✓' if value else '')
+                else:
+                    sheet.write(row, column, value or '')
+        total_row = len(self) + 1
+        sheet.write(total_row, 0, self.env._("Total"), bold)
+        for column, name in enumerate(self.EXPORT_FIELDS):
+            if descriptions[name]['type'] == 'monetary':
+                sheet.write_number(total_row, column, round(sum(self.mapped(name)), 2), money)
+        book.close()
+        return output.getvalue()
+
+    # === Settlement: Alma's transfer has arrived === #
+
+    def _alma_check_bookkeeper(self):
+        """Bookkeepers settle lines but may not edit them: the write itself runs as superuser."""
+        if not self.env.user.has_group('account.group_account_user'):
+            raise UserError(self.env._("Only bookkeepers can mark Alma transfers as received."))
+        self.check_access('read')
+        return self.sudo()
+
+    def action_toggle_settled(self):
+        """The double-click of the grid: settle a line, or un-settle it."""
+        user = self.env.user
+        for line in self._alma_check_bookkeeper().with_context(alma_settled_by=user.id):
+            if line.settled:
+                line._alma_unsettle()
+            else:
+                line._alma_settle()
+        return True
+
+    def action_mark_settled(self):
+        lines = self._alma_check_bookkeeper().with_context(alma_settled_by=self.env.user.id)
+        lines.filtered(lambda line: not line.settled)._alma_settle()
+        return True
+
+    def _alma_settle(self):
+        for line in self:
+            line.write({
+                'settled': True,
+                'settled_date': fields.Datetime.now(),
+                'settled_by_id': self.env.context.get('alma_settled_by', self.env.user.id),
+                'move_id': line._alma_post_fee_entry().id,
+            })
+
+    def _alma_unsettle(self):
+        for line in self:
+            if line.move_id:
+                line.move_id._reverse_moves(
+                    [{'ref': self.env._("Reversal of %s", line.move_id.ref)}], cancel=True)
+            line.write({'settled': False, 'settled_date': False, 'settled_by_id': False,
+                        'move_id': False})
+
+    def _alma_post_fee_entry(self):
+        """Post the fee and its VAT against Alma's outstanding receipts.
+
+        The POS or invoice put the price on Alma's outstanding account; once the fee is out,
+        what is left there is exactly the net Alma transfers, which the bank line reconciles.
+        """
+        self.ensure_one()
+        if not self.fee_cents and not self.fee_vat_cents:
+            return self.env['account.move']
+        provider = self.provider_id.sudo()
+        outstanding = provider._alma_outstanding_account()
+        fee_account, vat_account = provider._alma_fee_accounts()
+        if not provider.journal_id or not fee_account or not vat_account:
+            raise UserError(self.env._(
+                "Set the Alma journal and the fee and VAT accounts on the Alma provider first."))
+        label = self.env._("Alma fees %(payment)s (%(origin)s)",
+                           payment=self.alma_id, origin=self.origin)
+        lines = [
+            (0, 0, {'name': label, 'account_id': fee_account.id, 'debit': self.fee,
+                    'partner_id': self.partner_id.id}),
+            (0, 0, {'name': label, 'account_id': outstanding.id, 'credit': self.fee_total,
+                    'partner_id': self.partner_id.id}),
+        ]
+        if self.fee_vat_cents:
+            lines.insert(1, (0, 0, {'name': self.env._("VAT on %s", label),
+                                    'account_id': vat_account.id, 'debit': self.fee_vat}))
+        move = self.env['account.move'].sudo().create({
+            'move_type': 'entry',
+            'journal_id': provider.journal_id.id,
+            'date': fields.Date.context_today(self),
+            'ref': label,
+            'company_id': self.company_id.id,
+            'line_ids': lines,
+        })
+        move.action_post()
+        return move

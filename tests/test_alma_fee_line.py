@@ -1,0 +1,247 @@
+import base64
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from odoo.addons.payment_alma.tests.common import AlmaPosCommon
+
+CSV_HEADER = ("Date de création (Europe/Paris),Montant brut,Frais Alma,Montant net,"
+              "TVA sur les frais,Nombre d'échéances,Nom du client,Email du client,"
+              "ID de la transaction de solde,ID du paiement,ID du remboursement,Colonne future\n")
+
+
+@tagged('post_install', '-at_install')
+class TestAlmaFeeLine(AlmaPosCommon):
+    """The "Frais Alma" grid: a line per accepted payment, settled by bookkeepers, exact entries."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bookkeeper = cls.env['res.users'].create({
+            'name': "Bookkeeper", 'login': 'alma_bookkeeper',
+            'company_id': cls.alma.company_id.id, 'company_ids': cls.alma.company_id.ids,
+            'groups_id': [(6, 0, cls.env.ref('account.group_account_user').ids)],
+        })
+
+    def setUp(self):
+        super().setUp()
+        self.standin.configure(ipn_delay=600)
+
+    def accepted_payment(self, price=39900, purchase=None, merchant_fee=1157, vat=231,
+                         customer_fee=0, offered=False):
+        purchase = purchase or price
+        payment = self.env['alma.payment'].create({
+            'provider_id': self.alma.id,
+            'currency_id': self.alma.company_id.currency_id.id,
+            'plan_id': self.env.ref('payment_alma.plan_3x').id,
+            'partner_id': self.jean.id,
+            'contact_id': self.jean.id,
+            'alma_id': f'payment_test{self.env["alma.payment"].search_count([])}',
+            'state': 'waiting',
+            'price_cents': price,
+            'purchase_amount_cents': purchase,
+            'customer_fee_cents': customer_fee,
+            'fees_offered': offered,
+            'absorbed_fee_cents': price - purchase,
+            'merchant_fee_cents': merchant_fee,
+            'merchant_fee_vat_cents': vat,
+            'pos_order_name': "Order 00001-001-0001",
+        })
+        payment._alma_apply({'state': 'in_progress', 'purchase_amount': purchase}, source='test')
+        self.assertEqual(payment.state, 'accepted')
+        return payment
+
+    def line_of(self, payment):
+        return self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)])
+
+    # === Amounts === #
+
+    def test_one_line_per_accepted_payment(self):
+        payment = self.accepted_payment()
+        payment._alma_on_state_change()  # A second notification adds nothing.
+        line = self.line_of(payment)
+        self.assertEqual(len(line), 1)
+        self.assertEqual((line.gross, line.fee, line.fee_vat, line.fee_total, line.net),
+                         (399.0, 11.57, 2.31, 13.88, 385.12))
+        self.assertEqual(line.gross_cents - line.fee_cents - line.fee_vat_cents, 38512)
+        self.assertEqual(line.payout_date, line.date + timedelta(days=7))
+        self.assertEqual(line.origin, "Order 00001-001-0001")
+        self.assertFalse(line.settled)
+
+    def test_offered_fees_count_as_clinic_fees(self):
+        # 4x at 399 €, customer's fees offered: Alma finances 393.30 €, the clinic takes 5.70 €.
+        payment = self.accepted_payment(purchase=39330, customer_fee=570, merchant_fee=1298,
+                                        vat=260, offered=True)
+        line = self.line_of(payment)
+        self.assertEqual((line.gross_cents, line.fee_cents, line.fee_vat_cents),
+                         (39900, 1298 + 570, 260))
+        self.assertEqual(line.net, 377.72)
+
+    def test_cash_in_delay_from_the_provider(self):
+        self.alma.alma_cash_in_delay = 3
+        line = self.line_of(self.accepted_payment())
+        self.assertEqual(line.payout_date, line.date + timedelta(days=3))
+
+    def test_refund_is_a_negative_line(self):
+        payment = self.accepted_payment(price=12000, merchant_fee=348, vat=70)
+        refund = self.env['alma.fee.line']._alma_create_for_refund(payment, 'refund_1', 5000)
+        self.assertEqual((refund.gross, refund.fee, refund.net), (-50.0, 0.0, -50.0))
+        lines = self.line_of(payment)
+        self.assertEqual(round(sum(lines.mapped('net')), 2), 120.0 - 3.48 - 0.70 - 50.0)
+
+    # === Settlement and entries === #
+
+    def test_settle_posts_the_fee_entry_and_unsettle_reverses_it(self):
+        line = self.line_of(self.accepted_payment()).with_user(self.bookkeeper)
+        line.action_toggle_settled()
+        self.assertTrue(line.settled)
+        self.assertEqual(line.settled_by_id, self.bookkeeper)
+        move = line.move_id
+        self.assertEqual(move.state, 'posted')
+        self.assertEqual(move.journal_id, self.alma.journal_id)
+        debits = {ml.account_id: ml.debit for ml in move.line_ids if ml.debit}
+        fee_account, vat_account = self.alma._alma_fee_accounts()
+        self.assertEqual(debits, {fee_account: 11.57, vat_account: 2.31})
+        outstanding = move.line_ids.filtered(
+            lambda move_line: move_line.account_id == self.alma._alma_outstanding_account())
+        self.assertEqual(outstanding.credit, 13.88)
+
+        line.action_toggle_settled()
+        self.assertFalse(line.settled)
+        self.assertFalse(line.move_id)
+        self.assertTrue(move.reversal_move_ids)
+        self.assertEqual(move.reversal_move_ids.state, 'posted')
+
+    def test_net_payout_reconciles_exactly(self):
+        payment = self.accepted_payment()
+        line = self.line_of(payment)
+        outstanding = self.alma._alma_outstanding_account()
+        receivable = self.jean.property_account_receivable_id
+        journal = self.alma.journal_id
+        # What the till's session puts on Alma's account: the price.
+        receipt = self.env['account.move'].create({
+            'journal_id': journal.id, 'line_ids': [
+                (0, 0, {'account_id': outstanding.id, 'debit': 399.0}),
+                (0, 0, {'account_id': receivable.id, 'credit': 399.0}),
+            ]})
+        receipt.action_post()
+        line.with_user(self.bookkeeper).action_toggle_settled()
+        # Alma's transfer, on the bank statement: the net.
+        payout = self.env['account.move'].create({
+            'journal_id': journal.id, 'line_ids': [
+                (0, 0, {'account_id': journal.default_account_id.id, 'debit': line.net}),
+                (0, 0, {'account_id': outstanding.id, 'credit': line.net}),
+            ]})
+        payout.action_post()
+        to_match = (receipt | line.move_id | payout).line_ids.filtered(
+            lambda move_line: move_line.account_id == outstanding)
+        to_match.reconcile()
+        self.assertTrue(all(to_match.mapped('reconciled')))
+
+    def test_bulk_mark_as_settled(self):
+        lines = self.line_of(self.accepted_payment()) | self.line_of(self.accepted_payment())
+        lines.with_user(self.bookkeeper).action_mark_settled()
+        self.assertEqual(lines.mapped('settled'), [True, True])
+
+    # === Rights === #
+
+    def test_rights(self):
+        line = self.line_of(self.accepted_payment())
+        with self.assertRaises(AccessError):
+            line.with_user(self.pos_user).read(['gross'])
+        with self.assertRaises(AccessError):
+            line.with_user(self.bookkeeper).unlink()
+        with self.assertRaises(AccessError):
+            line.with_user(self.bookkeeper).write({'fee_cents': 0})
+        with self.assertRaises(UserError):
+            line.with_user(self.pos_user).action_toggle_settled()
+
+    # === Export === #
+
+    def test_xlsx_export_in_french(self):
+        self.line_of(self.accepted_payment())
+        self.env['res.lang']._activate_lang('fr_FR')
+        self.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
+        lines = self.env['alma.fee.line'].with_context(lang='fr_FR').search([])
+        action = lines.action_export_xlsx()
+        attachment_id = int(action['url'].split('/')[3].split('?')[0])
+        attachment = self.env['ir.attachment'].browse(attachment_id)
+        self.assertTrue(attachment.raw.startswith(b'PK'))
+        headers = lines.fields_get(['gross', 'fee_vat'], ['string'])
+        self.assertEqual(headers['fee_vat']['string'], "TVA sur les frais")
+
+    # === Matching Alma's own figures === #
+
+    def import_csv(self, content, encoding='utf-8'):
+        wizard = self.env['alma.fee.import'].create({
+            'file': base64.b64encode(content.encode(encoding) if isinstance(content, str)
+                                     else content),
+            'filename': 'alma.csv',
+        })
+        return wizard.action_import()
+
+    def csv_row(self, payment, fee, refund=''):
+        return (f"2026-11-23 10:00:00,{payment.price_cents},{fee},{payment.price_cents - fee},"
+                f"{round(fee * 0.2)},3,Jean Martin,jean.martin@example.com,bt_1,"
+                f"{payment.alma_id},{refund},x\n")
+
+    def test_import_marks_differences_and_is_idempotent(self):
+        same, other = self.accepted_payment(), self.accepted_payment()
+        content = CSV_HEADER + self.csv_row(same, 1157) + self.csv_row(other, 1200)
+        content += "2026-11-23 10:00:00,5000,100,4900,20,3,X,x@example.com,bt_2,payment_else,,\n"
+        result = self.import_csv(content)
+        self.assertIn("2 lines matched, 2 updated, 1 with a fee", result['params']['message'])
+        self.assertIn("1 unknown", result['params']['message'])
+        self.assertEqual(self.line_of(same).alma_fee_difference, 0)
+        self.assertEqual(self.line_of(other).alma_fee_difference, 0.43)
+        again = self.import_csv(content)
+        self.assertIn("0 updated", again['params']['message'])
+
+    def test_bad_files_import_nothing(self):
+        payment = self.accepted_payment()
+        with self.assertRaisesRegex(UserError, "empty"):
+            self.import_csv('\n')
+        with self.assertRaisesRegex(UserError, "not Alma's accounting export"):
+            self.import_csv("date,amount\n2026-11-23,100\n")
+        with self.assertRaisesRegex(UserError, "not in UTF-8"):
+            self.import_csv(CSV_HEADER + self.csv_row(payment, 1157), encoding='utf-16')
+        with self.assertRaisesRegex(UserError, "Lines 3 cannot be read"):
+            self.import_csv(CSV_HEADER + self.csv_row(payment, 1200)
+                            + self.csv_row(payment, 1200).replace(',1200,', ',douze,'))
+        self.assertFalse(self.line_of(payment).alma_fee_known, "nothing half-imported")
+
+    def test_fetch_from_alma(self):
+        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
+            'pos_payment_uuid': 'line-fetch', 'amount': 399.0, 'contact_id': self.jean.id,
+            'plan_id': self.env.ref('payment_alma.plan_3x').id, 'send_mode': 'link',
+        })
+        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        self.standin.pay(payment.alma_id)
+        self.env['alma.payment']._cron_alma_poll_pending()
+        wizard = self.env['alma.fee.import'].create({
+            'provider_id': self.alma.id,
+            'date_from': fields.Date.today() - timedelta(days=1),
+            'date_to': fields.Date.today(),
+        })
+        result = wizard.action_fetch()
+        self.assertIn("1 lines matched, 1 updated, 0 with a fee", result['params']['message'])
+        self.assertEqual(self.line_of(payment).alma_fee_cents, 1157)
+
+    # === The bookkeeper's grid, in real Chromium === #
+
+    def test_fee_grid_tour(self):
+        first, second = self.accepted_payment(), self.accepted_payment()
+        self.bookkeeper.write({
+            'password': 'alma_bookkeeper',
+            'groups_id': [(4, self.env.ref('base.group_user').id)],
+        })
+        self.start_tour('/odoo', 'alma_fee_grid', login='alma_bookkeeper')
+        lines = self.line_of(first) | self.line_of(second)
+        self.assertEqual(sorted(lines.mapped('settled')), [False, True])
+        settled = lines.filtered('settled')
+        self.assertEqual(settled.settled_by_id, self.bookkeeper)
+        self.assertEqual(settled.move_id.state, 'posted')
+        exports = self.env['ir.attachment'].search([('name', '=like', 'Frais Alma %.xlsx')])
+        self.assertEqual(len(exports), 1)

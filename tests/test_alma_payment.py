@@ -4,6 +4,8 @@ import time
 import uuid
 from unittest.mock import patch
 
+from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.payment_alma import const
@@ -245,6 +247,62 @@ class TestAlmaPayment(AlmaPosCommon):
         answer = str(self.method.alma_get_offers(399.0, self.jean.id))
         self.assertNotIn('sk_test', answer)
         self.assertFalse(self.env['alma.payment'].with_user(self.pos_user).has_access('read'))
+
+    # === The order and the session === #
+
+    def sync_order(self, session, line_uuid, amount=399.0):
+        order_uuid = str(uuid.uuid4())
+        result = self.env['pos.order'].with_user(self.pos_user).sync_from_ui([{
+            'uuid': order_uuid,
+            'name': f"Order {order_uuid}",
+            'session_id': session.id,
+            'pricelist_id': self.main_pos_config.pricelist_id.id,
+            'partner_id': self.jean.id,
+            'user_id': self.pos_user.id,
+            'sequence_number': 1,
+            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
+            'amount_paid': amount, 'amount_total': amount, 'amount_tax': 0, 'amount_return': 0,
+            'fiscal_position_id': False,
+            'last_order_preparation_change': '{}',
+            'to_invoice': False,
+            'state': 'paid',
+            'lines': [(0, 0, {
+                'product_id': self.consultation.id, 'qty': 1, 'price_unit': amount,
+                'price_subtotal': amount, 'price_subtotal_incl': amount, 'tax_ids': [],
+                'pack_lot_ids': [],
+            })],
+            'payment_ids': [(0, 0, {
+                'uuid': line_uuid, 'amount': amount, 'name': fields.Datetime.now(),
+                'payment_method_id': self.alma_pos_method.id,
+            })],
+        }])
+        return self.env['pos.order'].browse(result['pos.order'][0]['id'])
+
+    def test_session_close_books_alma_receipts_on_alma_account(self):
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        session = self.main_pos_config.current_session_id
+        line_uuid = str(uuid.uuid4())
+        payment = self.payment(self.send(line_uuid))
+        self.standin.pay(payment.alma_id)
+        self.method.alma_get_status(line_uuid)
+        order = self.sync_order(session, line_uuid)
+        self.assertEqual(order.state, 'paid')
+        self.assertEqual(order.payment_ids.transaction_id, payment.alma_id)
+        session.post_closing_cash_details(0)
+        session.close_session_from_ui()
+        self.assertEqual(session.state, 'closed')
+        outstanding = self.alma._alma_outstanding_account()
+        booked = self.env['account.move.line'].search([('account_id', '=', outstanding.id)])
+        self.assertEqual(sum(booked.mapped('balance')), 399.0)
+        self.assertEqual(booked.journal_id, self.alma.journal_id)
+
+    def test_order_with_an_alma_line_not_accepted_is_refused(self):
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        session = self.main_pos_config.current_session_id
+        line_uuid = str(uuid.uuid4())
+        self.payment(self.send(line_uuid))  # Sent, but the customer has not paid.
+        with self.assertRaisesRegex(UserError, "not accepted by Alma"):
+            self.sync_order(session, line_uuid)
 
     # === Back office: a phone sale on an invoice === #
 

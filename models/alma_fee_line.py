@@ -27,7 +27,7 @@ class AlmaFeeLine(models.Model):
     refund_id = fields.Char(string="Alma Refund ID", readonly=True, index=True)
     partner_id = fields.Many2one('res.partner', string="Customer", readonly=True)
     origin = fields.Char(string="Order / Invoice", readonly=True)
-    plan_id = fields.Many2one('payment.alma.plan', string="Plan", readonly=True)
+    plan_id = fields.Many2one('payment.alma.plan', readonly=True)
     provider_id = fields.Many2one(related='alma_payment_id.provider_id', store=True)
     company_id = fields.Many2one('res.company', required=True, readonly=True, index=True)
     currency_id = fields.Many2one('res.currency', required=True, readonly=True)
@@ -54,7 +54,7 @@ class AlmaFeeLine(models.Model):
     settled = fields.Boolean(readonly=True, index=True, copy=False)
     settled_mark = fields.Char(compute='_compute_settled_mark', string=" ")
     settled_date = fields.Datetime(readonly=True, copy=False)
-    settled_by_id = fields.Many2one('res.users', string="Settled By", readonly=True, copy=False)
+    settled_by_id = fields.Many2one('res.users', readonly=True, copy=False)
     move_id = fields.Many2one('account.move', string="Fee Entry", readonly=True, copy=False)
 
     _sql_constraints = [(

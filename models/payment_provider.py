@@ -146,15 +146,6 @@ class PaymentProvider(models.Model):
                 lambda line, p=provider: line.payment_provider_id == p
             ).payment_account_id = outstanding
 
-    def _alma_setup_demo_shop(self):
-        """Give the demo shop an Alma payment method, when demo data is installed."""
-        shop = self.env.ref('point_of_sale.pos_config_main', raise_if_not_found=False)
-        provider = self.filtered(lambda p: p.company_id == shop.company_id)[:1] if shop else None
-        if not provider or not provider.journal_id:
-            return
-        method = self.env['pos.payment.method'].create(provider._alma_pos_method_values())
-        shop.payment_method_ids |= method
-
     def _alma_pos_method_values(self):
         self.ensure_one()
         return {

@@ -9,7 +9,7 @@ class PosPaymentMethod(models.Model):
     _inherit = 'pos.payment.method'
 
     alma_provider_id = fields.Many2one(
-        'payment.provider', string="Alma Provider", domain=[('code', '=', 'alma')],
+        'payment.provider', domain=[('code', '=', 'alma')],
         help="The Alma account the payments of this method are created on.",
     )
 
@@ -52,7 +52,8 @@ class PosPaymentMethod(models.Model):
             error = False
         except UserError as exception:
             offers, error = [], exception.args[0]
-        countries = self.env['res.country'].search([])
+        # All of them, for the address form of a new contact.
+        countries = self.env['res.country'].search([])  # pylint: disable=no-search-all
         return {
             'offers': offers,
             'contacts': wizard._alma_contacts(partner) if partner else [],

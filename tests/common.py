@@ -26,6 +26,7 @@ class AlmaCommon(PaymentCommon):
             'alma_api_key_live': False,
             'alma_api_url': cls.standin.url,
         })
+        cls.alma._alma_ensure_journal()
         cls.provider = cls.alma
         cls.currency = cls.currency_euro
 

@@ -4,6 +4,7 @@ import io
 import re
 import time
 import unicodedata
+from collections import defaultdict
 from datetime import datetime
 from datetime import time as dt_time
 
@@ -76,27 +77,30 @@ class AlmaFeeImport(models.TransientModel):
         lines = Line.search([('alma_id', 'in', [row['payment_id'] for row in rows])])
         by_key = {(line.alma_id, line.refund_id or ''): line for line in lines}
         result = {'matched': 0, 'different': 0, 'unknown': 0, 'changed': 0}
+        matched = Line
+        changes = defaultdict(lambda: Line)  # Alma's fee -> lines: one write per fee value.
         for row in rows:
             line = by_key.get((row['payment_id'], row['refund_id']))
             if not line:
                 result['unknown'] += 1
                 continue
             result['matched'] += 1
+            matched |= line
             if not line.alma_fee_known or line.alma_fee_cents != row['fee']:
-                line.write({'alma_fee_cents': row['fee'], 'alma_fee_known': True})
-                result['changed'] += 1
-            if line.alma_fee_difference:
-                result['different'] += 1
+                changes[row['fee']] |= line
+        for fee, lines in changes.items():
+            lines.write({'alma_fee_cents': fee, 'alma_fee_known': True})
+            result['changed'] += len(lines)
+        result['different'] = len(matched.filtered('alma_fee_difference'))
         return result
 
     def _alma_parse(self, content):
-        _ = self.env._
         if not content or not content.strip():
-            raise UserError(_("The file is empty."))
+            raise UserError(self.env._("The file is empty."))
         try:
             text = content.decode('utf-8-sig')
         except UnicodeDecodeError:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "The file is not in UTF-8. Export it again from Alma as CSV, without "
                 "opening and saving it in a spreadsheet.")) from None
         try:
@@ -110,7 +114,7 @@ class AlmaFeeImport(models.TransientModel):
                    for name, labels in COLUMNS.items()}
         missing = [name for name in REQUIRED if columns[name] is None]
         if missing:
-            raise UserError(_(
+            raise UserError(self.env._(
                 "This is not Alma's accounting export: no column %(columns)s among %(header)s.",
                 columns=', '.join(missing), header=', '.join(header)))
         rows, errors = [], []
@@ -124,10 +128,10 @@ class AlmaFeeImport(models.TransientModel):
             rows.append({'payment_id': values['payment_id'], 'refund_id': values['refund_id'],
                          'fee': int(values['fee'] or 0)})
         if errors:
-            raise UserError(_("Lines %s cannot be read: nothing was imported.",
+            raise UserError(self.env._("Lines %s cannot be read: nothing was imported.",
                               ', '.join(map(str, errors))))
         if not rows:
-            raise UserError(_("The file has no line."))
+            raise UserError(self.env._("The file has no line."))
         return rows
 
     def _alma_notify(self, result):

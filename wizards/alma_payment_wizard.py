@@ -21,10 +21,10 @@ class AlmaPaymentWizard(models.TransientModel):
     provider_id = fields.Many2one('payment.provider', required=True, domain=[('code', '=', 'alma')])
     invoice_id = fields.Many2one('account.move')
     partner_id = fields.Many2one('res.partner', string="Customer")
-    contact_id = fields.Many2one('res.partner', string="Contact")
+    contact_id = fields.Many2one('res.partner')
     currency_id = fields.Many2one('res.currency')
     amount = fields.Monetary()
-    plan_id = fields.Many2one('payment.alma.plan', string="Plan")
+    plan_id = fields.Many2one('payment.alma.plan')
     fees_offered = fields.Boolean(string="Offered to the client")
     allowed_plan_ids = fields.Many2many('payment.alma.plan', compute='_compute_allowed_plan_ids')
     payment_id = fields.Many2one('alma.payment', readonly=True)
@@ -115,23 +115,22 @@ class AlmaPaymentWizard(models.TransientModel):
 
     @api.model
     def _alma_contact_errors(self, values, company, pos_config=None):
-        _ = self.env._
         errors = {}
         for key in REQUIRED_CONTACT_FIELDS:
             if not values.get(key):
-                errors[key] = _("Required by Alma.")
+                errors[key] = self.env._("Required by Alma.")
         country = self.env['res.country'].browse(int(values['country_id'])).exists() \
             if values.get('country_id') else self.env['res.country']
         if values.get('mobile') and 'mobile' not in errors:
             mobile = _alma_mobile_e164(values['mobile'], country.code or 'FR')
             if not mobile:
-                errors['mobile'] = _(
+                errors['mobile'] = self.env._(
                     "Not a valid mobile number for %s. Alma texts the payment code to it.",
                     country.name or 'France')
             else:
                 values['mobile'] = mobile
         if values.get('email') and not EMAIL_RE.match(values['email']):
-            errors['email'] = _("Not a valid e-mail address.")
+            errors['email'] = self.env._("Not a valid e-mail address.")
         errors.update(self._alma_shop_details_errors(values, company, pos_config))
         return errors
 

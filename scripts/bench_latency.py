@@ -1,0 +1,125 @@
+"""How long from Alma accepting a payment to the till being told (run by scripts/bench).
+
+With Alma's notification (IPN): the stand-in calls Odoo, Odoo re-reads the payment and
+notifies the till through the bus. With polling only (no IPN): the till asks every 3 s.
+"Told" is the moment the bus message for the till exists (IPN), or the till's poll answers
+"accepted" (polling). Prints p50 and p95 over 20 payments each.
+"""
+
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+
+import psycopg2
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from alma_standin import StandIn
+
+ODOO = os.environ.get('BENCH_ODOO_URL', 'http://127.0.0.1:8169')
+DB = os.environ['BENCH_DB']
+POS_POLL_SECONDS = 3
+RUNS = 20
+
+
+def rpc(model, method, *args):
+    payload = {'jsonrpc': '2.0', 'method': 'call', 'params': {
+        'service': 'object', 'method': 'execute_kw',
+        'args': [DB, UID, 'admin', model, method, list(args)]}}
+    request = urllib.request.Request(f'{ODOO}/jsonrpc', json.dumps(payload).encode(),
+                                     {'Content-Type': 'application/json'})
+    answer = json.loads(urllib.request.urlopen(request, timeout=30).read())
+    if answer.get('error'):
+        raise RuntimeError(answer['error']['data']['message'])
+    return answer['result']
+
+
+def login():
+    payload = {'jsonrpc': '2.0', 'method': 'call', 'params': {
+        'service': 'common', 'method': 'login', 'args': [DB, 'admin', 'admin']}}
+    request = urllib.request.Request(f'{ODOO}/jsonrpc', json.dumps(payload).encode(),
+                                     {'Content-Type': 'application/json'})
+    return json.loads(urllib.request.urlopen(request, timeout=30).read())['result']
+
+
+def send(method_id, partner_id, plan_id):
+    line_uuid = str(uuid.uuid4())
+    answer = rpc('pos.payment.method', 'alma_send', [method_id], {
+        'pos_payment_uuid': line_uuid, 'amount': 399.0, 'plan_id': plan_id,
+        'contact_id': partner_id, 'partner_id': partner_id, 'send_mode': 'link'})
+    if answer.get('error'):
+        raise RuntimeError(answer['error'])
+    return line_uuid, answer['payment']['alma_id']
+
+
+def bus_has_accepted(cursor, alma_id):
+    cursor.execute("SELECT 1 FROM bus_bus WHERE message LIKE %s AND message ~ %s",
+                   [f'%{alma_id}%', '"state": ?"accepted"'])
+    return cursor.fetchone() is not None
+
+
+def percentiles(label, samples):
+    samples = sorted(samples)
+    p95 = samples[min(len(samples) - 1, round(0.95 * len(samples)) - 1)]
+    print(f"{label:<40} p50 {statistics.median(samples) * 1000:7.0f} ms   "
+          f"p95 {p95 * 1000:7.0f} ms   ({len(samples)} payments)")
+
+
+def main(standin):
+    method_id = rpc('pos.payment.method', 'search', [('use_payment_terminal', '=', 'alma')])[0]
+    config_ids = rpc('pos.config', 'search', [('payment_method_ids', 'in', [method_id])])
+    rpc('pos.config', 'open_ui', config_ids[:1])  # A till is open: it gets the notifications.
+    plan_id = rpc('payment.alma.plan', 'search', [('installments_count', '=', 3)])[0]
+    partner_id = rpc('res.partner', 'create', {
+        'name': "Jean Martin", 'mobile': '+33612345678', 'email': 'jean@example.com',
+        'street': "20 rue d'Alsace", 'zip': '75002', 'city': 'Paris',
+        'country_id': rpc('res.country', 'search', [('code', '=', 'FR')])[0]})
+    connection = psycopg2.connect(dbname=DB)
+    connection.autocommit = True
+    cursor = connection.cursor()
+
+    with_ipn = []
+    for _run in range(RUNS):
+        _line, alma_id = send(method_id, partner_id, plan_id)
+        standin.pay(alma_id)
+        accepted_at = time.perf_counter()
+        while not bus_has_accepted(cursor, alma_id):
+            if time.perf_counter() - accepted_at > 30:
+                raise RuntimeError(f"The till was never told that {alma_id} was accepted.")
+            time.sleep(0.005)
+        with_ipn.append(time.perf_counter() - accepted_at)
+
+    standin.configure(ipn_delay=3600)
+    polling = []
+    for run in range(RUNS):
+        line_uuid, alma_id = send(method_id, partner_id, plan_id)
+        waiting_since = time.perf_counter()
+        # The customer pays at any moment of the till's 3 s polling cycle.
+        payer = threading.Timer(POS_POLL_SECONDS * (run + 0.5) / RUNS, standin.pay, [alma_id])
+        payer.start()
+        payer.join()
+        accepted_at = time.perf_counter()
+        next_poll = waiting_since + POS_POLL_SECONDS
+        while True:
+            time.sleep(max(0.0, next_poll - time.perf_counter()))
+            status = rpc('pos.payment.method', 'alma_get_status', [method_id], line_uuid)
+            if status['payment']['state'] == 'accepted':
+                break
+            next_poll += POS_POLL_SECONDS
+        polling.append(time.perf_counter() - accepted_at)
+
+    percentiles("accepted -> till told, with IPN", with_ipn)
+    percentiles("accepted -> till told, polling only (3 s)", polling)
+
+
+if __name__ == '__main__':
+    UID = login()
+    stand_in = StandIn(port=int(os.environ.get('BENCH_STANDIN_PORT', 8172))).start()
+    try:
+        main(stand_in)
+    finally:
+        stand_in.stop()

@@ -1,0 +1,131 @@
+"""Benchmarks run inside `odoo-bin shell` (see scripts/bench): prints figures, asserts nothing.
+
+- one cron run over 1,000 pending Alma payments (wall time, HTTP calls, SQL queries);
+- the "Frais Alma" grid with 100,000 lines: open it (first page + count), export 10,000 lines
+  (Odoo's export and the xlsx download), import a 10,000-line Alma CSV.
+Everything is rolled back at the end.
+"""
+# ruff: noqa: F821 - `env` is given by odoo-bin shell
+
+import os
+import platform
+import time
+import uuid
+
+from odoo.addons.payment_alma.alma_standin import StandIn
+
+CSV_HEADER = ("Date de création (Europe/Paris),Montant brut,Frais Alma,Montant net,"
+              "TVA sur les frais,Nombre d'échéances,Nom du client,Email du client,"
+              "ID de la transaction de solde,ID du paiement,ID du remboursement\n")
+
+
+def measure(label, function):
+    queries = env.cr.sql_log_count
+    started = time.perf_counter()
+    result = function()
+    wall = time.perf_counter() - started
+    print(f"{label:<48} {wall * 1000:>9.0f} ms  {env.cr.sql_log_count - queries:>6} queries")
+    return result
+
+
+def environment():
+    with open('/proc/cpuinfo') as cpuinfo:
+        cpu = next((line.split(':')[1].strip() for line in cpuinfo
+                    if line.startswith('model name')), platform.processor())
+    with open('/proc/meminfo') as meminfo:
+        memory = int(meminfo.readline().split()[1]) / 1024 / 1024
+    env.cr.execute("SHOW server_version")
+    print(f"Environment: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, "
+          f"Python {platform.python_version()}, PostgreSQL {env.cr.fetchone()[0]}, Odoo 18.0")
+
+
+def bench_cron(provider, standin):
+    provider.write({'alma_api_url': standin.url, 'alma_api_key_test': 'sk_test_standin',
+                    'state': 'test'})
+    client = provider._alma_client()
+    plan = env.ref('payment_alma.plan_3x')
+    partner = env['res.partner'].create({
+        'name': "Jean Martin", 'mobile': '+33612345678', 'email': 'jean@example.com',
+        'street': "20 rue d'Alsace", 'zip': '75002', 'city': 'Paris',
+        'country_id': env.ref('base.fr').id})
+    values = []
+    for index in range(1000):
+        payment = env['alma.payment'].new({'provider_id': provider.id, 'contact_id': partner.id,
+                                           'plan_id': plan.id, 'purchase_amount_cents': 39900})
+        data = client.create_payment(payment._alma_payload())
+        values.append({
+            'provider_id': provider.id, 'currency_id': env.ref('base.EUR').id,
+            'plan_id': plan.id, 'partner_id': partner.id, 'contact_id': partner.id,
+            'state': 'waiting', 'alma_id': data['id'], 'price_cents': 39900,
+            'purchase_amount_cents': 39900, 'pos_payment_uuid': str(uuid.uuid4()),
+        })
+        if index % 10 == 0:  # one in ten customers has paid
+            standin.pay(data['id'])
+    # Only these 1,000 are pending (earlier runs' are set aside; all is rolled back after).
+    env['alma.payment'].search([('state', '=', 'waiting')]).write({'state': 'expired'})
+    created = env['alma.payment'].create(values)
+    env.flush_all()
+    requests_before = len(standin.requests)
+    measure("cron: poll 1,000 pending payments",
+            lambda: env['alma.payment']._cron_alma_poll_pending(batch_size=1000))
+    accepted = len(created.filtered(lambda payment: payment.state == 'accepted'))
+    print(f"{'':<48} {len(standin.requests) - requests_before:>9} HTTP calls to Alma, "
+          f"{accepted} payments found accepted")
+
+
+def bench_fees(provider):
+    payment = env['alma.payment'].search([], limit=1)
+    env.cr.execute("""
+        INSERT INTO alma_fee_line (date, alma_payment_id, alma_id, partner_id, origin, plan_id,
+               provider_id, company_id, currency_id, gross_cents, customer_fee_cents, fee_cents,
+               fee_vat_cents, gross, customer_fee, fee, fee_vat, fee_total, net, payout_date,
+               settled, alma_fee_cents, alma_fee_known, alma_fee_difference, refund_id,
+               create_date, write_date, create_uid, write_uid)
+        SELECT CURRENT_DATE - (n %% 365), %(payment)s, 'payment_bench' || n, %(partner)s,
+               'Order ' || n, %(plan)s, %(provider)s, %(company)s, %(currency)s,
+               39900, 0, 1157, 231, 399, 0, 11.57, 2.31, 13.88, 385.12,
+               CURRENT_DATE - (n %% 365) + 7, n %% 3 = 0, 0, false, 0, 'r' || n,
+               now(), now(), 1, 1
+          FROM generate_series(1, 100000) n
+    """, {'payment': payment.id, 'partner': payment.partner_id.id, 'plan': payment.plan_id.id,
+          'provider': provider.id, 'company': provider.company_id.id,
+          'currency': env.ref('base.EUR').id})
+    env.invalidate_all()
+    Line = env['alma.fee.line'].with_context(search_default_not_settled=1)
+    list_fields = ['settled', 'settled_mark', 'date', 'partner_id', 'origin', 'alma_id',
+                   'plan_id', 'currency_id', 'gross', 'customer_fee', 'fee', 'fee_vat',
+                   'fee_total', 'net', 'alma_fee_difference', 'payout_date']
+    domain = [('settled', '=', False)]
+
+    def open_grid():
+        page = Line.web_search_read(domain, {name: {} for name in list_fields}, limit=80)
+        totals = Line.read_group(domain, ['gross:sum', 'fee:sum', 'fee_vat:sum', 'net:sum'], [])
+        return page['length'], totals
+
+    count, _totals = measure("grid: open (80 lines + count + totals of 100k)", open_grid)
+    print(f"{'':<48} {count:>9} lines not settled of 100,000")
+    env.invalidate_all()
+    lines = env['alma.fee.line'].search([], limit=10000)
+    measure("export: Odoo's export of 10,000 lines",
+            lambda: lines.export_data(['date', 'partner_id', 'alma_id', 'gross', 'fee', 'net']))
+    env.invalidate_all()
+    measure("export: xlsx of 10,000 lines", lines._alma_xlsx)
+    rows = ''.join(
+        f"2026-11-23 10:00:00,39900,{1157 + (index % 2)},38743,231,3,Jean,j@example.com,bt,"
+        f"{line.alma_id},{line.refund_id or ''}\n" for index, line in enumerate(lines))
+    env.invalidate_all()
+    wizard = env['alma.fee.import'].create({})
+    result = measure("import: Alma CSV of 10,000 lines",
+                     lambda: wizard._alma_import_csv((CSV_HEADER + rows).encode()))
+    print(f"{'':<48} {result}")
+
+
+environment()
+alma = env.ref('payment_alma.payment_provider_alma')
+stand_in = StandIn(port=0).start()
+try:
+    bench_cron(alma, stand_in)
+    bench_fees(alma)
+finally:
+    stand_in.stop()
+    env.cr.rollback()

@@ -1,0 +1,108 @@
+"""Takes the README's screenshots from a running demo (scripts/demo), in headless Chromium.
+
+A developer's tool, not a test: it needs Playwright's Python package (no browser download:
+it drives Debian's /usr/bin/chromium), e.g. `python -m venv /tmp/shots &&
+/tmp/shots/bin/pip install playwright && /tmp/shots/bin/python scripts/screenshots.py`.
+"""
+
+import json
+import os
+import sys
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ODOO = os.environ.get('DEMO_URL', 'http://localhost:8069')
+STANDIN = os.environ.get('STANDIN_URL', 'http://127.0.0.1:8071')
+OUT = Path(__file__).resolve().parent.parent / 'static' / 'description' / 'screenshots'
+
+
+def shoot(page, name, selector=None):
+    target = page.locator(selector).first if selector else page
+    target.screenshot(path=str(OUT / f'{name}.png'))
+    print(f"{name}.png")
+
+
+def rpc(page, model, method, args, kwargs=None):
+    return page.evaluate("""async ([model, method, args, kwargs]) => {
+        const response = await fetch('/web/dataset/call_kw', {method: 'POST',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({jsonrpc: '2.0', method: 'call', params: {
+                model, method, args, kwargs}})});
+        return (await response.json()).result;
+    }""", [model, method, args, kwargs or {}])
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path='/usr/bin/chromium',
+            args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                  '--disable-component-update'])
+        page = browser.new_page(viewport={'width': 1280, 'height': 800})
+        page.goto(f'{ODOO}/web/login')
+        page.fill('input[name=login]', 'admin')
+        page.fill('input[name=password]', 'admin')
+        page.click('button[type=submit]')
+        page.wait_for_url('**/odoo**')
+
+        # The provider, after Check connection.
+        page.goto(f'{ODOO}/odoo/action-payment_alma.action_payment_provider_alma')
+        page.click('.o_data_row td[name=name]')
+        page.click('button[name=action_alma_check_connection]')
+        page.wait_for_selector('.o_notification:has-text("Connected to Alma")')
+        shoot(page, 'provider')
+
+        # The till: a 399 € consultation for Jean Martin, paid with Alma in 3x.
+        [config] = rpc(page, 'pos.config', 'search_read',
+                       [[('name', '=', "Accueil clinique")]], {'fields': ['id']})
+        page.goto(f"{ODOO}/pos/ui?config_id={config['id']}")
+        page.wait_for_selector('.pos .product-screen, .modal', timeout=60000)
+        if page.locator('.modal button:has-text("Open Register")').count():
+            page.click('.modal button:has-text("Open Register")')
+        page.click('.product-list article:has-text("Consultation")')
+        page.click('.product-screen .set-partner')
+        page.click('.partner-line:has-text("Jean Martin")')
+        page.click('.product-screen .pay-order-button')
+        page.click('.paymentmethod:has-text("Alma")')
+        page.click('.paymentlines .send_payment_request')
+        page.wait_for_selector('.o_alma_dialog .o_alma_plan')
+        page.click('.o_alma_dialog .o_alma_plan[data-plan-code="P3X"]')
+        shoot(page, 'pos_plans', '.modal-content')
+        page.click('.o_alma_dialog .o_alma_next')
+        page.wait_for_selector('.o_alma_step_current[data-step="contact"]')
+        shoot(page, 'pos_contact', '.modal-content')
+        page.click('.o_alma_dialog .o_alma_next')
+        page.wait_for_selector('.o_alma_step_current[data-step="fees"]')
+        shoot(page, 'pos_fees', '.modal-content')
+        page.click('.o_alma_dialog .o_alma_next')
+        page.click('.o_alma_dialog .o_alma_mode_sms')
+        page.wait_for_selector('.o_alma_pill_waiting')
+        shoot(page, 'pos_waiting')
+
+        # The customer pays from the SMS, on the stand-in's page.
+        sms = json.load(urllib.request.urlopen(f'{STANDIN}/_standin/sms?format=json'))
+        customer = browser.new_page(viewport={'width': 420, 'height': 860})
+        customer.goto(sms[0]['url'])
+        shoot(customer, 'customer_page')
+        customer.fill('#card_number', '4242 4242 4242 4242')
+        customer.click('#pay')
+        page.wait_for_selector('.o_alma_pill_accepted', timeout=30000)
+        shoot(page, 'pos_accepted')
+        page.click('.payment-screen .next, .payment-screen .validation-button')
+        page.wait_for_selector('.receipt-screen')
+        shoot(page, 'receipt', '.pos-receipt')
+
+        # The bookkeeper's grid.
+        page.goto(f'{ODOO}/odoo/action-payment_alma.action_alma_fee_line')
+        page.wait_for_selector('.o_data_row')
+        page.dblclick('.o_data_row:first-child td[name=partner_id]')
+        page.wait_for_selector('.o_data_row td[name=settled_mark]:has-text("✓")')
+        shoot(page, 'frais_alma')
+        browser.close()
+
+
+if __name__ == '__main__':
+    sys.exit(main())

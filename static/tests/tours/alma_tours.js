@@ -1,0 +1,968 @@
+import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
+import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
+import * as ProductScreen from "@point_of_sale/../tests/tours/utils/product_screen_util";
+import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
+import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
+import * as TicketScreen from "@point_of_sale/../tests/tours/utils/ticket_screen_util";
+import * as Utils from "@point_of_sale/../tests/tours/utils/common";
+import { registry } from "@web/core/registry";
+
+/*
+ * Tours of the Alma payment at the counter. The Python side (tests/test_pos_tours.py) sets up
+ * a POS with an "Alma" payment method talking to the local Alma stand-in, then checks what the
+ * database and the stand-in hold after each tour.
+ *
+ * The customer's side is played with fetch() on the stand-in's payment page (the link of the
+ * payment line, `<stand-in>/pay/<payment id>`).
+ */
+
+const ACCEPTED_CARD = "4242424242424242";
+const DECLINED_CARD = "4000000000000002";
+
+function fail(message) {
+    throw new Error(message);
+}
+
+/** "133,00 €", "133.00 €", "€ 133.00", with any kind of space around. */
+function amountRegex(amount, flags = "") {
+    const [units, cents] = amount.split(".");
+    return new RegExp(`(?<![\\d.,])${units}[.,]${cents}(?!\\d)`, flags);
+}
+
+function hasAmount(text, amount) {
+    return amountRegex(amount).test(text.replace(/[\u00a0\u202f]/g, " "));
+}
+
+function countAmount(text, amount) {
+    return (text.replace(/[\u00a0\u202f]/g, " ").match(amountRegex(amount, "g")) || []).length;
+}
+
+function almaLinkUrl() {
+    const status = document.querySelector(".o_alma_status[data-alma-url]");
+    const link = document.querySelector("a.o_alma_link");
+    const url = link?.href || status?.dataset.almaUrl;
+    if (!url) {
+        fail("No Alma payment link on the page");
+    }
+    return url;
+}
+
+/** The stand-in's base URL and the payment id, from `<stand-in>/pay/<payment id>`. */
+function standinOf(url) {
+    const parsed = new URL(url);
+    const match = parsed.pathname.match(/\/pay\/([^/?#]+)/);
+    if (!match) {
+        fail(`Unexpected Alma payment link: ${url}`);
+    }
+    return { base: parsed.origin, paymentId: match[1] };
+}
+
+const Alma = {
+    startWith(product, { customer = "Jean Martin", openRegister = true } = {}) {
+        return [
+            Chrome.startPoS(),
+            openRegister ? [Dialog.confirm("Open Register")] : [],
+            ProductScreen.addOrderline(product, "1"),
+            customer
+                ? [ProductScreen.clickPartnerButton(), ProductScreen.clickCustomer(customer)]
+                : [],
+            ProductScreen.clickPayButton(),
+        ].flat(Infinity);
+    },
+    addLine(amount) {
+        return [
+            PaymentScreen.clickPaymentMethod("Alma"),
+            {
+                content: `the Alma line of ${amount} waits to be sent`,
+                trigger: `.paymentlines .paymentline.selected .payment-name:contains("Alma")`,
+            },
+            {
+                content: `the Alma line is of ${amount}`,
+                trigger: ".paymentlines .paymentline.selected .payment-amount",
+                run() {
+                    const text = document.querySelector(
+                        ".paymentlines .paymentline.selected .payment-amount"
+                    ).textContent;
+                    if (!hasAmount(text, amount)) {
+                        fail(`The Alma line shows ${text}, not ${amount}`);
+                    }
+                },
+            },
+        ];
+    },
+    clickSend() {
+        return [
+            {
+                content: "press Send on the Alma line",
+                trigger: ".paymentlines .send_payment_request",
+                run: "click",
+            },
+        ];
+    },
+    dialogIsOpen() {
+        return [{ content: "the Alma dialog is open", trigger: ".modal .o_alma_dialog" }];
+    },
+    stepIs(step) {
+        return [
+            {
+                content: `the Alma dialog is at step ${step}`,
+                trigger: `.o_alma_dialog .o_alma_step_current[data-step="${step}"]`,
+            },
+        ];
+    },
+    next() {
+        return [
+            {
+                content: "Next",
+                trigger: ".o_alma_dialog .o_alma_next:not([disabled])",
+                run: "click",
+            },
+        ];
+    },
+    choosePlan(code) {
+        return [
+            ...Alma.stepIs("plans"),
+            {
+                content: `choose the plan ${code}`,
+                trigger: `.o_alma_dialog .o_alma_plan[data-plan-code="${code}"]`,
+                run: "click",
+            },
+            {
+                content: `plan ${code} is selected`,
+                trigger: `.o_alma_dialog .o_alma_plan.o_alma_plan_selected[data-plan-code="${code}"]`,
+            },
+            ...Alma.next(),
+        ];
+    },
+    /** The default contact (the customer's) is complete: go on. */
+    keepContact(name = "Jean Martin") {
+        return [
+            ...Alma.stepIs("contact"),
+            {
+                content: `the contact ${name} is selected`,
+                trigger: `.o_alma_dialog .o_alma_contact_summary:contains("${name}")`,
+            },
+            ...Alma.next(),
+        ];
+    },
+    keepFees() {
+        return [...Alma.stepIs("fees"), ...Alma.next()];
+    },
+    chooseMode(mode) {
+        return [
+            ...Alma.stepIs("mode"),
+            {
+                content: `send by ${mode}`,
+                trigger: `.o_alma_dialog .o_alma_mode_${mode}:not([disabled])`,
+                run: "click",
+            },
+        ];
+    },
+    /** Plan, default contact, fees as they are, send mode. */
+    send(code, mode) {
+        return [
+            ...Alma.dialogIsOpen(),
+            ...Alma.choosePlan(code),
+            ...Alma.keepContact(),
+            ...Alma.keepFees(),
+            ...Alma.chooseMode(mode),
+            ...Alma.isWaiting(),
+        ];
+    },
+    isWaiting() {
+        return [
+            { content: "the Alma dialog is closed", trigger: "body:not(:has(.o_alma_dialog))" },
+            {
+                content: "the pill is orange",
+                trigger: ".o_alma_status .o_alma_pill.o_alma_pill_waiting",
+            },
+            {
+                content: "the time left before the link expires is shown",
+                trigger: ".o_alma_status .o_alma_time_left",
+                run() {
+                    const text = document.querySelector(".o_alma_time_left").textContent.trim();
+                    if (!/^\d\d:\d\d$|\d+ ?h|\d+ ?d/.test(text)) {
+                        fail(`Unexpected time left: "${text}"`);
+                    }
+                },
+            },
+            { content: "Cancel is offered", trigger: ".o_alma_status .o_alma_cancel" },
+            { content: "Resend is offered", trigger: ".o_alma_status .o_alma_resend" },
+        ];
+    },
+    customerPays(card = ACCEPTED_CARD) {
+        return [
+            {
+                content: `the customer pays with the card ${card} on Alma's page`,
+                trigger: ".o_alma_status[data-alma-state='waiting'][data-alma-url]",
+                async run() {
+                    await fetch(almaLinkUrl(), {
+                        method: "POST",
+                        mode: "no-cors",
+                        body: new URLSearchParams({ card_number: card }),
+                    });
+                },
+            },
+        ];
+    },
+    linkExpires() {
+        return [
+            {
+                content: "the payment link expires on Alma's side",
+                trigger: ".o_alma_status[data-alma-state='waiting'][data-alma-url]",
+                async run() {
+                    const { base, paymentId } = standinOf(almaLinkUrl());
+                    await fetch(`${base}/_standin/payments/${paymentId}/expire`, {
+                        method: "POST",
+                        mode: "no-cors",
+                    });
+                },
+            },
+        ];
+    },
+    isAccepted() {
+        return [
+            {
+                content: "the pill turns green",
+                trigger: ".o_alma_status .o_alma_pill.o_alma_pill_accepted",
+                timeout: 20000,
+            },
+            {
+                content: "the line is paid",
+                trigger: ".paymentlines .paymentline:has(.payment-name:contains('Alma'))",
+                run() {
+                    if (document.querySelector(".o_alma_cancel, .o_alma_link")) {
+                        fail("Cancel or the link is still shown on an accepted payment");
+                    }
+                },
+            },
+            PaymentScreen.validateButtonIsHighlighted(true),
+        ].flat(Infinity);
+    },
+    isRefused() {
+        return [
+            {
+                content: "the pill turns red",
+                trigger: ".o_alma_status .o_alma_pill.o_alma_pill_refused",
+                timeout: 20000,
+            },
+            {
+                content: "the line can be sent again",
+                trigger: ".paymentlines .send_payment_request",
+            },
+            {
+                content: "no Cancel on a final payment",
+                trigger: "body:not(:has(.o_alma_cancel))",
+            },
+        ];
+    },
+    validateAndCheckReceipt(amount, times) {
+        return [
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+            ReceiptScreen.receiptIsThere(),
+            {
+                content: `the receipt shows the Alma plan and ${times} installments of ${amount}`,
+                trigger: ".pos-receipt .pos-payment-terminal-receipt pre",
+                run() {
+                    const text = document.querySelector(
+                        ".pos-receipt .pos-payment-terminal-receipt pre"
+                    ).textContent;
+                    const planName = window.__almaPlanName;
+                    if (planName && !text.includes(planName)) {
+                        fail(`The receipt does not name the plan "${planName}": ${text}`);
+                    }
+                    if (countAmount(text, amount) !== times) {
+                        fail(`The receipt should show ${times} × ${amount}: ${text}`);
+                    }
+                    if (!/\d\d\/\d\d\/\d{4}/.test(text)) {
+                        fail(`The receipt shows no due date: ${text}`);
+                    }
+                },
+            },
+        ].flat(Infinity);
+    },
+    rememberPlanName(code) {
+        return [
+            {
+                content: `remember the name of the plan ${code}`,
+                trigger: `.o_alma_dialog .o_alma_plan[data-plan-code="${code}"] .o_alma_plan_name`,
+                run() {
+                    window.__almaPlanName = document
+                        .querySelector(
+                            `.o_alma_dialog .o_alma_plan[data-plan-code="${code}"] .o_alma_plan_name`
+                        )
+                        .textContent.trim();
+                },
+            },
+        ];
+    },
+};
+
+function checkScheduleOfPlan(code, amount, times) {
+    return {
+        content: `plan ${code}: ${times} installments of ${amount}, the first today`,
+        trigger: `.o_alma_dialog .o_alma_plan[data-plan-code="${code}"] .o_alma_schedule`,
+        run() {
+            const card = document.querySelector(
+                `.o_alma_dialog .o_alma_plan[data-plan-code="${code}"]`
+            );
+            const installments = card.querySelectorAll(".o_alma_installment");
+            if (installments.length !== times) {
+                fail(`Plan ${code} shows ${installments.length} installments`);
+            }
+            for (const installment of installments) {
+                const text = installment.querySelector(".o_alma_installment_amount").textContent;
+                if (!hasAmount(text, amount)) {
+                    fail(`Plan ${code}: installment of ${text}, not ${amount}`);
+                }
+            }
+        },
+    };
+}
+
+registry.category("web_tour.tours").add("AlmaSmsHappyPath", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.dialogIsOpen(),
+            checkScheduleOfPlan("P3X", "133.00", 3),
+            {
+                content: "a plan that is not eligible is greyed with its reason, or absent",
+                trigger: ".o_alma_dialog .o_alma_plans",
+            },
+            Alma.rememberPlanName("P3X"),
+            Alma.choosePlan("P3X"),
+            Alma.keepContact(),
+            Alma.stepIs("fees"),
+            {
+                content: "3x has no customer fee: nothing to offer",
+                trigger: ".o_alma_dialog .o_alma_fees_client:not(:has(.o_alma_fees_offered))",
+                run() {
+                    if (document.querySelector(".o_alma_fees_offered")) {
+                        fail("'Offered to the client' is shown for a plan without customer fee");
+                    }
+                    const total = document.querySelector(".o_alma_customer_total").textContent;
+                    if (!hasAmount(total, "399.00")) {
+                        fail(`The customer total is ${total}`);
+                    }
+                },
+            },
+            Alma.next(),
+            Alma.chooseMode("sms"),
+            Alma.isWaiting(),
+            {
+                content: "SMS sent: no link shown to the cashier",
+                trigger: ".o_alma_status:not(:has(.o_alma_link))",
+            },
+            {
+                content: "the customer did not get it: Resend",
+                trigger: ".o_alma_status .o_alma_resend:not([disabled])",
+                run: "click",
+            },
+            {
+                content: "the cashier is told the link was sent again",
+                trigger: ".o_notification:contains('sent again')",
+            },
+            {
+                content: "still waiting",
+                trigger: ".o_alma_status .o_alma_pill_waiting",
+            },
+            Alma.customerPays(),
+            Alma.isAccepted(),
+            Alma.validateAndCheckReceipt("133.00", 3),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaLinkQr", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.send("P3X", "link"),
+            {
+                content: "the link is shown as text",
+                trigger: ".o_alma_status a.o_alma_link",
+                run() {
+                    const link = document.querySelector("a.o_alma_link");
+                    if (!/\/pay\/[^/]+$/.test(link.getAttribute("href"))) {
+                        fail(`Unexpected link ${link.getAttribute("href")}`);
+                    }
+                    if (link.textContent.trim() !== link.getAttribute("href")) {
+                        fail("The link text is not the URL");
+                    }
+                },
+            },
+            {
+                content: "the QR code encodes the link",
+                trigger: ".o_alma_status img.o_alma_qr",
+                run() {
+                    const href = document.querySelector("a.o_alma_link").getAttribute("href");
+                    const src = document.querySelector("img.o_alma_qr").getAttribute("src");
+                    const expected = `/report/barcode/?barcode_type=QR&value=${encodeURIComponent(
+                        href
+                    )}&width=200&height=200`;
+                    if (src !== expected) {
+                        fail(`QR src is ${src}, expected ${expected}`);
+                    }
+                },
+            },
+            {
+                content: "the QR code image loads",
+                trigger: ".o_alma_status img.o_alma_qr",
+                async run() {
+                    const img = document.querySelector("img.o_alma_qr");
+                    const response = await fetch(img.src);
+                    if (!response.ok || !response.headers.get("content-type")?.includes("image")) {
+                        fail(`The QR code does not load: ${response.status}`);
+                    }
+                },
+            },
+            { content: "a copy button", trigger: ".o_alma_status .o_alma_copy" },
+            Alma.customerPays(),
+            Alma.isAccepted(),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaPayHere", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            {
+                content: "record the windows the POS opens",
+                trigger: "body",
+                run() {
+                    window.__almaOpened = [];
+                    window.open = (url, target) => {
+                        window.__almaOpened.push({ url, target });
+                        return null;
+                    };
+                },
+            },
+            Alma.clickSend(),
+            Alma.send("P3X", "here"),
+            {
+                content: "Alma's payment page was opened on this device",
+                trigger: ".o_alma_status a.o_alma_link",
+                run() {
+                    const href = document.querySelector("a.o_alma_link").href;
+                    const opened = window.__almaOpened || [];
+                    if (opened.length !== 1 || opened[0].url !== href) {
+                        fail(`Opened: ${JSON.stringify(opened)}, link: ${href}`);
+                    }
+                    if (opened[0].target !== "_blank") {
+                        fail(`Opened in ${opened[0].target}`);
+                    }
+                },
+            },
+            Alma.customerPays(),
+            Alma.isAccepted(),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaCancelWaiting", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.send("P3X", "link"),
+            {
+                content: "the cashier cancels the payment",
+                trigger: ".o_alma_status .o_alma_cancel:not([disabled])",
+                run: "click",
+            },
+            Alma.isRefused(),
+            {
+                content: "the customer's link is no longer shown",
+                trigger: "body:not(:has(.o_alma_link))",
+            },
+            {
+                content: "delete the Alma line",
+                trigger: ".paymentlines .paymentline.selected .delete-button",
+                run: "click",
+            },
+            {
+                content: "the line is deleted",
+                trigger: ".payment-screen .paymentlines-empty",
+            },
+            { content: "no Alma block left", trigger: "body:not(:has(.o_alma_status))" },
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaDeclinedCard", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.send("P3X", "link"),
+            Alma.customerPays(DECLINED_CARD),
+            Alma.isRefused(),
+            {
+                content: "the pill gives the reason",
+                trigger: ".o_alma_status .o_alma_pill_refused .o_alma_pill_text",
+                run() {
+                    const text = document.querySelector(".o_alma_pill_text").textContent;
+                    if (!text.includes("—")) {
+                        fail(`The red pill gives no reason: "${text}"`);
+                    }
+                },
+            },
+            PaymentScreen.validateButtonIsHighlighted(false),
+            PaymentScreen.isShown(),
+            // The customer tries another card: the same line is sent again.
+            {
+                content: "Retry",
+                trigger: ".paymentlines .send_payment_request",
+                run: "click",
+            },
+            Alma.send("P3X", "link"),
+            {
+                content: "a new link for the new payment",
+                trigger: ".o_alma_status[data-alma-state='waiting']",
+            },
+            Alma.customerPays(),
+            Alma.isAccepted(),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaExpiredLink", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.send("P3X", "link"),
+            Alma.linkExpires(),
+            Alma.isRefused(),
+            PaymentScreen.validateButtonIsHighlighted(false),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaBelowMinimum", {
+    steps: () =>
+        [
+            Alma.startWith("Vaccin"),
+            Alma.addLine("30.00"),
+            Alma.clickSend(),
+            Alma.dialogIsOpen(),
+            {
+                content: "no plan: the message says why (the 50 € minimum)",
+                trigger: ".o_alma_dialog .o_alma_no_plan",
+                run() {
+                    const text = document.querySelector(".o_alma_no_plan").textContent;
+                    if (!hasAmount(text, "50.00")) {
+                        fail(`The message does not give the minimum: ${text}`);
+                    }
+                    if (document.querySelector(".o_alma_plan, .o_alma_next")) {
+                        fail("A plan can be chosen below the minimum");
+                    }
+                },
+            },
+            {
+                content: "close the dialog",
+                trigger: ".o_alma_dialog .o_alma_close",
+                run: "click",
+            },
+            { content: "the dialog is closed", trigger: "body:not(:has(.o_alma_dialog))" },
+            PaymentScreen.isShown(),
+            {
+                content: "the line can be sent again or deleted",
+                trigger: ".paymentlines .send_payment_request",
+            },
+            PaymentScreen.validateButtonIsHighlighted(false),
+        ].flat(Infinity),
+});
+
+function fillContact(values) {
+    return Object.entries(values).map(([field, value]) => ({
+        content: `contact: ${field} = ${value}`,
+        trigger: `.o_alma_contact_form [name="${field}"]`,
+        run: field === "country_id" ? `selectByLabel ${value}` : `edit ${value}`,
+    }));
+}
+
+const NEW_CONTACT = {
+    first_name: "Marie",
+    last_name: "Martin",
+    email: "marie.martin@example.com",
+    street: "20 rue d'Alsace",
+    zip: "75002",
+    city: "Paris",
+};
+
+registry.category("web_tour.tours").add("AlmaInvalidPhone", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.dialogIsOpen(),
+            Alma.choosePlan("P3X"),
+            Alma.stepIs("contact"),
+            { content: "Add a contact", trigger: ".o_alma_dialog .o_alma_contact_add", run: "click" },
+            {
+                content: "the country is preset to the shop's (France)",
+                trigger: ".o_alma_contact_form select[name='country_id']",
+                run() {
+                    const select = document.querySelector(
+                        ".o_alma_contact_form select[name='country_id']"
+                    );
+                    if (!select.value || !/France/.test(select.selectedOptions[0].textContent)) {
+                        fail(`Country preset: "${select.selectedOptions[0]?.textContent}"`);
+                    }
+                },
+            },
+            fillContact({ ...NEW_CONTACT, mobile: "0123" }),
+            { content: "Save", trigger: ".o_alma_dialog .o_alma_contact_save", run: "click" },
+            {
+                content: "the error is under the phone field",
+                trigger: ".o_alma_contact_form .o_alma_field_error[data-field='mobile']",
+            },
+            {
+                content: "the phone input is marked invalid, the other inputs are not",
+                trigger: ".o_alma_contact_form [name='mobile'].is-invalid",
+                run() {
+                    if (document.querySelector(".o_alma_contact_form [name='email'].is-invalid")) {
+                        fail("The e-mail is marked invalid");
+                    }
+                },
+            },
+            {
+                content: "cannot go on with the form open",
+                trigger: ".o_alma_dialog:not(:has(.o_alma_next))",
+            },
+            fillContact({ mobile: "06 98 76 54 32" }),
+            { content: "Save", trigger: ".o_alma_dialog .o_alma_contact_save", run: "click" },
+            {
+                content: "the new contact is saved and selected",
+                trigger: ".o_alma_dialog .o_alma_contact_summary:contains('Marie')",
+            },
+            { content: "Next is possible", trigger: ".o_alma_dialog .o_alma_next:not([disabled])" },
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaShopPhoneRefused", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.dialogIsOpen(),
+            Alma.choosePlan("P3X"),
+            Alma.stepIs("contact"),
+            { content: "Add a contact", trigger: ".o_alma_dialog .o_alma_contact_add", run: "click" },
+            // The shop's own mobile (AlmaPosCommon.shop_mobile).
+            fillContact({ ...NEW_CONTACT, mobile: "06 99 88 77 66" }),
+            { content: "Save", trigger: ".o_alma_dialog .o_alma_contact_save", run: "click" },
+            {
+                content: "the error says Alma needs the customer's own details",
+                trigger: ".o_alma_contact_form .o_alma_field_error",
+                run() {
+                    const error = document.querySelector(
+                        ".o_alma_contact_form .o_alma_field_error[data-field='mobile'], .o_alma_contact_form .o_alma_field_error[data-field='_general']"
+                    );
+                    if (!error) {
+                        fail("No error on the phone");
+                    }
+                    if (!/customer|client/i.test(error.textContent)) {
+                        fail(`The error does not talk about the customer: ${error.textContent}`);
+                    }
+                },
+            },
+            {
+                content: "cannot go on with the form open",
+                trigger: ".o_alma_dialog:not(:has(.o_alma_next))",
+            },
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaFeesOffered", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.dialogIsOpen(),
+            Alma.choosePlan("P4X"),
+            Alma.keepContact(),
+            Alma.stepIs("fees"),
+            {
+                content: "4x: the customer pays a fee",
+                trigger: ".o_alma_dialog .o_alma_customer_total",
+                run() {
+                    const fee = document.querySelector(".o_alma_customer_fee").textContent;
+                    const total = document.querySelector(".o_alma_customer_total").textContent;
+                    if (hasAmount(fee, "0.00") || hasAmount(total, "399.00")) {
+                        fail(`4x should have a customer fee (fee ${fee}, total ${total})`);
+                    }
+                },
+            },
+            {
+                content: "tick Offered to the client",
+                trigger: ".o_alma_dialog input.o_alma_fees_offered",
+                run: "click",
+            },
+            {
+                content: "the customer pays exactly the price",
+                trigger: ".o_alma_dialog .o_alma_absorbed_fee",
+                run() {
+                    const fee = document.querySelector(".o_alma_customer_fee").textContent;
+                    const total = document.querySelector(".o_alma_customer_total").textContent;
+                    if (!hasAmount(total, "399.00")) {
+                        fail(`The customer total is ${total}, not 399.00`);
+                    }
+                    if (!hasAmount(fee, "0.00")) {
+                        fail(`The customer fee is ${fee}, not 0.00`);
+                    }
+                    const absorbed = document.querySelector(".o_alma_absorbed_fee").textContent;
+                    if (hasAmount(absorbed, "0.00")) {
+                        fail("The clinic absorbs no fee");
+                    }
+                },
+            },
+            Alma.next(),
+            Alma.chooseMode("link"),
+            Alma.isWaiting(),
+            Alma.customerPays(),
+            Alma.isAccepted(),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaReloadWaiting", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.send("P3X", "link"),
+            Utils.refresh(),
+            {
+                content: "after the reload, go back to the payment screen if needed",
+                trigger: ".pos .pos-content:has(.product-screen, .payment-screen)",
+                run() {
+                    const pay = document.querySelector(".product-screen .pay-order-button");
+                    if (pay) {
+                        pay.click();
+                    }
+                },
+            },
+            PaymentScreen.isShown(),
+            {
+                content: "the orange pill is back",
+                trigger: ".o_alma_status .o_alma_pill.o_alma_pill_waiting",
+            },
+            { content: "the link is back", trigger: ".o_alma_status a.o_alma_link" },
+            { content: "Cancel is back", trigger: ".o_alma_status .o_alma_cancel" },
+            Alma.customerPays(),
+            Alma.isAccepted(),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaDoubleSend", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            {
+                content: "press Send twice, fast",
+                trigger: ".paymentlines .send_payment_request",
+                run() {
+                    const button = document.querySelector(".paymentlines .send_payment_request");
+                    button.click();
+                    button.click();
+                },
+            },
+            Alma.dialogIsOpen(),
+            {
+                content: "one dialog only",
+                trigger: ".o_alma_dialog .o_alma_plan",
+                run() {
+                    const count = document.querySelectorAll(".o_alma_dialog").length;
+                    if (count !== 1) {
+                        fail(`${count} Alma dialogs are open`);
+                    }
+                },
+            },
+            Alma.choosePlan("P3X"),
+            Alma.keepContact(),
+            Alma.keepFees(),
+            Alma.stepIs("mode"),
+            {
+                content: "click SMS twice, fast",
+                trigger: ".o_alma_dialog .o_alma_mode_sms:not([disabled])",
+                run() {
+                    const button = document.querySelector(".o_alma_dialog .o_alma_mode_sms");
+                    button.click();
+                    button.click();
+                },
+            },
+            Alma.isWaiting(),
+            {
+                content: "one Alma block only",
+                trigger: ".o_alma_status",
+                run() {
+                    const count = document.querySelectorAll(".o_alma_status").length;
+                    if (count !== 1) {
+                        fail(`${count} Alma payments are shown`);
+                    }
+                },
+            },
+            Alma.customerPays(),
+            Alma.isAccepted(),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaDownOnCreate", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.dialogIsOpen(),
+            Alma.choosePlan("P3X"),
+            Alma.keepContact(),
+            Alma.keepFees(),
+            Alma.chooseMode("sms"),
+            {
+                content: "Alma failed: the cashier sees the error and stays in the dialog",
+                trigger: ".o_alma_dialog .o_alma_send_error",
+            },
+            {
+                content: "send again",
+                trigger: ".o_alma_dialog .o_alma_mode_sms:not([disabled])",
+                run: "click",
+            },
+            Alma.isWaiting(),
+            Alma.customerPays(),
+            Alma.isAccepted(),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaIncompleteContact", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation", { customer: "Paul Durand" }),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.dialogIsOpen(),
+            Alma.choosePlan("P3X"),
+            Alma.stepIs("contact"),
+            {
+                content: "the customer's contact has no e-mail: the form opens, prefilled",
+                trigger: ".o_alma_contact_form [name='first_name']",
+                run() {
+                    const value = (name) =>
+                        document.querySelector(`.o_alma_contact_form [name='${name}']`).value;
+                    if (value("first_name") !== "Paul" || value("last_name") !== "Durand") {
+                        fail(`Not prefilled: ${value("first_name")} ${value("last_name")}`);
+                    }
+                    if (!value("mobile") || value("email")) {
+                        fail(`Unexpected mobile/e-mail: ${value("mobile")} / ${value("email")}`);
+                    }
+                },
+            },
+            {
+                content: "cannot go on before completing it",
+                trigger: ".o_alma_dialog:not(:has(.o_alma_next))",
+            },
+            fillContact({ email: "paul.durand@example.com" }),
+            { content: "Save", trigger: ".o_alma_dialog .o_alma_contact_save", run: "click" },
+            {
+                content: "the completed contact is selected",
+                trigger: ".o_alma_dialog .o_alma_contact_summary:contains('paul.durand@example.com')",
+            },
+            Alma.next(),
+            Alma.keepFees(),
+            Alma.chooseMode("link"),
+            Alma.isWaiting(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaSmsFallback", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.send("P3X", "sms"),
+            {
+                content: "the SMS could not be sent: the cashier is told why",
+                trigger: ".o_alma_status .o_alma_sms_error",
+            },
+            {
+                content: "and gets the link and its QR code instead",
+                trigger: ".o_alma_status:has(a.o_alma_link):has(img.o_alma_qr)",
+            },
+            Alma.customerPays(),
+            Alma.isAccepted(),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaCancelTooLate", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.send("P3X", "link"),
+            {
+                content: "the customer pays just as the cashier presses Cancel",
+                trigger: ".o_alma_status[data-alma-state='waiting'] .o_alma_cancel:not([disabled])",
+                async run() {
+                    await fetch(almaLinkUrl(), {
+                        method: "POST",
+                        mode: "no-cors",
+                        body: new URLSearchParams({ card_number: ACCEPTED_CARD }),
+                    });
+                    document.querySelector(".o_alma_status .o_alma_cancel").click();
+                },
+            },
+            {
+                content: "Alma refuses: the cashier reads why",
+                trigger: ".modal .modal-body:contains('paid')",
+            },
+            Dialog.confirm(),
+            Alma.isAccepted(),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+        ].flat(Infinity),
+});
+
+registry.category("web_tour.tours").add("AlmaDeleteOrderWaiting", {
+    steps: () =>
+        [
+            Alma.startWith("Consultation"),
+            Alma.addLine("399.00"),
+            Alma.clickSend(),
+            Alma.send("P3X", "link"),
+            Chrome.clickMenuOption("Orders"),
+            TicketScreen.deleteOrder("-0001"),
+            Dialog.confirm(),
+            {
+                content: "the order is gone: its Alma payment was cancelled first",
+                trigger: ".ticket-screen:not(:has(.order-row .col:contains('-0001')))",
+            },
+        ].flat(Infinity),
+});

@@ -42,6 +42,8 @@ def _setup_demo_clinic(env):
         'payment_method_ids': [(6, 0, (cash | alma).ids)],
         'pricelist_id': pricelist.id,
         'available_pricelist_ids': [(6, 0, pricelist.ids)],
+        # As at the clinic: the cashier sees the pill turn green, then cashes in.
+        'auto_validate_terminal_payment': False,
     })
     product = {'type': 'service', 'available_in_pos': True, 'taxes_id': False,
                'company_id': clinic.id}

@@ -203,9 +203,13 @@ class AlmaPayment(models.Model):
 
     def _alma_refresh(self, source):
         """Re-read each payment from Alma and apply what it says; one failure stops no other."""
+        clients = {}  # One HTTP session per Alma account: the connection is kept alive.
         for payment in self.filtered('alma_id'):
+            provider = payment.provider_id
+            if provider not in clients:
+                clients[provider] = provider._alma_client()
             try:
-                data = payment.provider_id._alma_client().get_payment(payment.alma_id)
+                data = clients[provider].get_payment(payment.alma_id)
             except AlmaError as error:
                 _logger.warning("Alma payment %s not refreshed: %s", payment.alma_id, error)
                 continue
@@ -217,12 +221,16 @@ class AlmaPayment(models.Model):
         self._alma_lock()
         if self.state in const.FINAL_STATES:
             return
-        values = {'alma_state': data.get('state')}
+        values = {}
+        if data.get('state') != self.alma_state:
+            values['alma_state'] = data.get('state')
         new_state, reason = self._alma_state_from(data)
         if new_state != self.state:
             values.update(state=new_state, state_reason=reason)
             if new_state == 'accepted':
                 values['accepted_date'] = fields.Datetime.now()
+        if not values:
+            return  # Nothing new: a waiting payment polled again.
         self.write(values)
         self.flush_recordset()  # The one-live-payment-per-line index reads the database.
         if 'state' in values:

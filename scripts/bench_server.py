@@ -3,7 +3,8 @@
 - one cron run over 1,000 pending Alma payments (wall time, HTTP calls, SQL queries);
 - the "Frais Alma" grid with 100,000 lines: open it (first page + count), export 10,000 lines
   (Odoo's export and the xlsx download), import a 10,000-line Alma CSV.
-Everything is rolled back at the end.
+The fee lines are rolled back at the end; the cron commits as it goes, as it does in
+production, so the 1,000 payments stay (each run sets the previous ones aside).
 """
 # ruff: noqa: F821 - `env` is given by odoo-bin shell
 

@@ -140,6 +140,17 @@ class TestAlmaFeeLine(AlmaPosCommon):
         to_match.reconcile()
         self.assertTrue(all(to_match.mapped('reconciled')))
 
+    def test_a_billing_administrator_settles_too(self):
+        # Odoo Community's accountants are "Billing Administrators", not "bookkeepers".
+        administrator = self.env['res.users'].create({
+            'name': "Billing administrator", 'login': 'alma_billing_admin',
+            'company_id': self.alma.company_id.id, 'company_ids': self.alma.company_id.ids,
+            'groups_id': [(6, 0, self.env.ref('account.group_account_manager').ids)],
+        })
+        line = self.line_of(self.accepted_payment()).with_user(administrator)
+        line.action_toggle_settled()
+        self.assertTrue(line.settled)
+
     def test_bulk_mark_as_settled(self):
         lines = self.line_of(self.accepted_payment()) | self.line_of(self.accepted_payment())
         lines.with_user(self.bookkeeper).action_mark_settled()

@@ -77,21 +77,21 @@ class AlmaFeeImport(models.TransientModel):
         lines = Line.search([('alma_id', 'in', [row['payment_id'] for row in rows])])
         by_key = {(line.alma_id, line.refund_id or ''): line for line in lines}
         result = {'matched': 0, 'different': 0, 'unknown': 0, 'changed': 0}
-        matched = Line
-        changes = defaultdict(lambda: Line)  # Alma's fee -> lines: one write per fee value.
+        matched_ids = []
+        changes = defaultdict(list)  # Alma's fee -> line ids: one write per fee value.
         for row in rows:
             line = by_key.get((row['payment_id'], row['refund_id']))
             if not line:
                 result['unknown'] += 1
                 continue
             result['matched'] += 1
-            matched |= line
+            matched_ids.append(line.id)
             if not line.alma_fee_known or line.alma_fee_cents != row['fee']:
-                changes[row['fee']] |= line
-        for fee, lines in changes.items():
-            lines.write({'alma_fee_cents': fee, 'alma_fee_known': True})
-            result['changed'] += len(lines)
-        result['different'] = len(matched.filtered('alma_fee_difference'))
+                changes[row['fee']].append(line.id)
+        for fee, line_ids in changes.items():
+            Line.browse(line_ids).write({'alma_fee_cents': fee, 'alma_fee_known': True})
+            result['changed'] += len(line_ids)
+        result['different'] = len(Line.browse(matched_ids).filtered('alma_fee_difference'))
         return result
 
     def _alma_parse(self, content):

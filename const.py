@@ -18,12 +18,10 @@ FEE_PLANS_TTL_SECONDS = 300
 TIMEOUTS = (5, 20)
 READ_RETRIES = 3
 RETRY_BACKOFF_SECONDS = 0.5
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 # Payment states: `in_progress` means the first installment is paid, i.e. the sale is accepted.
 ACCEPTED_STATES = ('in_progress', 'paid')
 REFUSED_STATES = ('scored_no',)
-PENDING_STATES = ('not_started', 'scored_maybe', 'scored_yes', 'not_ready')
 FINAL_STATES = ('accepted', 'refused', 'expired', 'cancelled')
 
 # Our record's states, as the cashier reads them on the status pill.

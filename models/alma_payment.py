@@ -2,6 +2,8 @@ import logging
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.modules import module as odoo_module
@@ -328,8 +330,11 @@ class AlmaPayment(models.Model):
             raise UserError(self.env._("Only an accepted Alma payment can be refunded."))
         known = set(self.env['alma.fee.line'].search(
             [('alma_payment_id', '=', self.id)]).mapped('refund_id'))
-        data = self.provider_id._alma_client().refund(
-            self.alma_id, merchant_reference=self.reference)
+        client = self.provider_id._alma_client()
+        current = client.get_payment(self.alma_id)
+        if (current.get('amount_already_refunded') or 0) >= current.get('purchase_amount', 0):
+            raise UserError(self.env._("This Alma payment is already fully refunded."))
+        data = client.refund(self.alma_id, merchant_reference=self.reference)
         for refund in data.get('refunds') or []:
             if refund['id'] not in known:
                 self.env['alma.fee.line'].sudo()._alma_create_for_refund(
@@ -337,6 +342,25 @@ class AlmaPayment(models.Model):
                 self.message_post(body=self.env._(
                     "Refunded %s.", self.currency_id.format(from_cents(refund['amount']))))
         return True
+
+    def _alma_send_email(self):
+        """Queue an e-mail with the payment link to the contact, in the contact's language."""
+        self.ensure_one()
+        env = self.with_context(lang=self.contact_id.lang or self.env.lang).env
+        company = self.company_id
+        amount = self.currency_id.format(self.price)
+        body = Markup("<p>%s</p><p><a href='%s'>%s</a></p>") % (
+            env._("Pay your purchase of %(amount)s at %(company)s with Alma (%(plan)s):",
+                  amount=amount, company=company.name, plan=self.plan_id.with_env(env).name),
+            self.url, self.url)
+        self.env['mail.mail'].sudo().create({
+            'subject': env._("Your Alma payment link - %s", company.name),
+            'email_from': company.email_formatted or self.env.user.email_formatted,
+            'email_to': self.contact_id.email_formatted,
+            'body_html': body,
+            'auto_delete': True,
+        })
+        self.message_post(body=self.env._("Link e-mailed to %s.", self.contact_id.email))
 
     def _alma_send_sms(self):
         self.ensure_one()

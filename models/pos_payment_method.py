@@ -141,6 +141,16 @@ class PosPaymentMethod(models.Model):
         error = payment._alma_send_sms()
         return {'error': error} if error else {'payment': payment._alma_pos_data()}
 
+    def alma_send_email(self, pos_payment_uuid):
+        """E-mail the link from Odoo, for a customer who prefers it to a text or a QR code."""
+        self._alma_check_access()
+        payment = self._alma_payment_of_line(pos_payment_uuid)
+        if payment.state != 'waiting' or not payment.url:
+            return {'error': self.env._(
+                "Only a payment waiting for the customer can be sent again.")}
+        payment._alma_send_email()
+        return {'payment': payment._alma_pos_data()}
+
     def _alma_payment_of_line(self, pos_payment_uuid):
         return self.env['alma.payment'].sudo().search([
             ('pos_payment_uuid', '=', pos_payment_uuid),

@@ -91,6 +91,22 @@ class TestAlmaFeeLine(AlmaPosCommon):
         lines = self.line_of(payment)
         self.assertEqual(round(sum(lines.mapped('net')), 2), 120.0 - 3.48 - 0.70 - 50.0)
 
+    def test_refund_through_alma(self):
+        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
+            'pos_payment_uuid': 'line-refund', 'amount': 399.0, 'contact_id': self.jean.id,
+            'plan_id': self.env.ref('payment_alma.plan_3x').id, 'send_mode': 'link',
+        })
+        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        self.standin.pay(payment.alma_id)
+        self.env['alma.payment']._cron_alma_poll_pending()
+        payment.action_alma_refund()
+        with self.assertRaisesRegex(UserError, "already fully refunded"):
+            payment.action_alma_refund()
+        refund = self.line_of(payment).filtered('refund_id')
+        self.assertEqual(len(refund), 1)
+        self.assertEqual((refund.gross, refund.net), (-399.0, -399.0))
+        self.assertEqual(self.standin.payments[payment.alma_id]['amount_already_refunded'], 39900)
+
     # === Settlement and entries === #
 
     def test_settle_posts_the_fee_entry_and_unsettle_reverses_it(self):

@@ -72,6 +72,16 @@ class TestAlmaPayment(AlmaPosCommon):
         self.assertEqual((payment.price_cents, payment.merchant_fee_cents,
                           payment.merchant_fee_vat_cents), (39900, 1157, 231))
 
+    def test_link_sent_by_email_from_odoo(self):
+        line_uuid = str(uuid.uuid4())
+        payment = self.payment(self.send(line_uuid, send_mode='link'))
+        self.assertFalse(self.standin.sms_outbox)
+        self.method.alma_send_email(line_uuid)
+        mail = self.env['mail.mail'].search([('email_to', 'ilike', 'jean.martin@example.com')])
+        self.assertEqual(len(mail), 1)
+        self.assertIn(payment.url, mail.body_html)
+        self.assertIn("399.00", mail.body_html)
+
     def test_sms_not_enabled_falls_back_to_the_link(self):
         self.standin.configure(sms_enabled=False)
         answer = self.send()

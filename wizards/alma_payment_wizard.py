@@ -169,8 +169,8 @@ class AlmaPaymentWizard(models.TransientModel):
         """
         if not contact._alma_contact_data()['is_complete']:
             raise UserError(self.env._("The contact's details are incomplete."))
-        [offer] = [offer for offer in provider._alma_get_offers(
-            amount, currency, fees_offered=fees_offered) if offer['plan_id'] == plan.id] or [None]
+        offers = provider._alma_get_offers(amount, currency, fees_offered=fees_offered)
+        offer = next((offer for offer in offers if offer['plan_id'] == plan.id), None)
         if not offer or not offer['eligible']:
             raise UserError(offer['reason'] if offer else self.env._(
                 "This plan is not offered."))

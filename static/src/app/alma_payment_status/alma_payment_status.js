@@ -23,7 +23,7 @@ export class AlmaPaymentStatus extends Component {
 
     setup() {
         this.pos = usePos();
-        this.state = useState({ now: Date.now(), busy: false, copied: false });
+        this.state = useState({ now: Date.now(), busy: false, copied: false, emailed: false });
         let timer = null;
         onMounted(() => {
             timer = setInterval(() => {
@@ -115,6 +115,23 @@ export class AlmaPaymentStatus extends Component {
         this.state.busy = true;
         try {
             await this.terminal.almaResend(this.line.uuid);
+        } finally {
+            this.state.busy = false;
+        }
+    }
+
+    async onEmail() {
+        if (this.state.busy) {
+            return;
+        }
+        this.state.busy = true;
+        try {
+            const result = await this.terminal._callOrShow("alma_send_email", [this.line.uuid]);
+            if (result && result.error) {
+                this.terminal._showError(result.error);
+            } else if (result) {
+                this.state.emailed = true;
+            }
         } finally {
             this.state.busy = false;
         }

@@ -131,12 +131,16 @@ class TestAlmaPayment(AlmaPosCommon):
         response = self.url_open(f'{const.IPN_ROUTE}?pid={payment.alma_id}')
         self.assertEqual(response.status_code, 403)
 
-    def test_notification_accepts_the_payment(self):
+    def test_notification_accepts_the_payment_and_tells_the_till(self):
+        self.main_pos_config.with_user(self.pos_user).open_ui()
         payment = self.payment(self.send())
         self.standin.pay(payment.alma_id)
         self.assertEqual(self.ipn(payment).status_code, 200)
         payment.invalidate_recordset()
         self.assertEqual(payment.state, 'accepted')
+        told = self.env['bus.bus'].sudo().search([('message', 'like', payment.alma_id)])
+        self.assertTrue(any('ALMA_PAYMENT_STATUS' in message and '"state":"accepted"' in message
+                            for message in told.mapped('message')), told.mapped('message'))
         self.assertTrue(payment.accepted_date)
         self.assertTrue(any("Accepted" in body for body in payment.message_ids.mapped('body')))
         self.assertEqual(self.ipn(payment).status_code, 200, "a repeated notification is fine")

@@ -17,6 +17,8 @@ _logger = logging.getLogger(__name__)
 
 # A creation still "draft" after this long died with its worker: a retry may then recover it.
 STALE_DRAFT = timedelta(seconds=90)
+# The cron holds the rows it polled until it commits: a till or a notification waits that long.
+CRON_COMMIT_EVERY = 20
 
 
 class AlmaPayment(models.Model):
@@ -203,9 +205,10 @@ class AlmaPayment(models.Model):
             "SELECT id FROM alma_payment WHERE id IN %s FOR UPDATE", [tuple(self.ids)])
         self.invalidate_recordset()
 
-    def _alma_refresh(self, source):
+    def _alma_refresh(self, source, clients=None):
         """Re-read each payment from Alma and apply what it says; one failure stops no other."""
-        clients = {}  # One HTTP session per Alma account: the connection is kept alive.
+        # One HTTP session per Alma account: the connection is kept alive.
+        clients = {} if clients is None else clients
         for payment in self.filtered('alma_id'):
             provider = payment.provider_id
             if provider not in clients:
@@ -382,9 +385,12 @@ class AlmaPayment(models.Model):
         """Poll Alma for every payment still waiting, oldest first, in batches."""
         pending = self.search([('state', '=', 'waiting'), ('alma_id', '!=', False)],
                               order='id', limit=batch_size)
-        for payment in pending:
-            payment._alma_refresh(source='cron')
-            payment._alma_commit()  # Release the row lock; keep what was learnt so far.
+        clients = {}
+        for index, payment in enumerate(pending, start=1):
+            payment._alma_refresh(source='cron', clients=clients)
+            if index % CRON_COMMIT_EVERY == 0:
+                self._alma_commit()  # Release the row locks; keep what was learnt so far.
+        self._alma_commit()
         if len(pending) == batch_size:
             self.env.ref('payment_alma.ir_cron_alma_poll')._trigger()
 

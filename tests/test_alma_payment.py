@@ -293,6 +293,14 @@ class TestAlmaPayment(AlmaPosCommon):
         return self.env['pos.order'].browse(result['pos.order'][0]['id'])
 
     def test_session_close_books_alma_receipts_on_alma_account(self):
+        self.close_session_with_an_alma_sale()
+
+    def test_session_close_identifies_the_customer(self):
+        self.alma_pos_method.split_transactions = True
+        booked = self.close_session_with_an_alma_sale()
+        self.assertEqual(booked.partner_id, self.jean)
+
+    def close_session_with_an_alma_sale(self):
         self.main_pos_config.with_user(self.pos_user).open_ui()
         session = self.main_pos_config.current_session_id
         line_uuid = str(uuid.uuid4())
@@ -309,6 +317,7 @@ class TestAlmaPayment(AlmaPosCommon):
         booked = self.env['account.move.line'].search([('account_id', '=', outstanding.id)])
         self.assertEqual(sum(booked.mapped('balance')), 399.0)
         self.assertEqual(booked.journal_id, self.alma.journal_id)
+        return booked
 
     def test_order_with_an_alma_line_not_accepted_is_refused(self):
         self.main_pos_config.with_user(self.pos_user).open_ui()

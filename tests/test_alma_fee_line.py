@@ -91,14 +91,19 @@ class TestAlmaFeeLine(AlmaPosCommon):
         lines = self.line_of(payment)
         self.assertEqual(round(sum(lines.mapped('net')), 2), 120.0 - 3.48 - 0.70 - 50.0)
 
-    def test_refund_through_alma(self):
+    def paid_through_alma(self):
+        """A 399 € sale really sent to Alma (the stand-in), paid, and learnt by the cron."""
         answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': 'line-refund', 'amount': 399.0, 'contact_id': self.jean.id,
+            'pos_payment_uuid': 'line-1', 'amount': 399.0, 'contact_id': self.jean.id,
             'plan_id': self.env.ref('payment_alma.plan_3x').id, 'send_mode': 'link',
         })
         payment = self.env['alma.payment'].browse(answer['payment']['id'])
         self.standin.pay(payment.alma_id)
         self.env['alma.payment']._cron_alma_poll_pending()
+        return payment
+
+    def test_refund_through_alma(self):
+        payment = self.paid_through_alma()
         payment.action_alma_refund()
         with self.assertRaisesRegex(UserError, "already fully refunded"):
             payment.action_alma_refund()
@@ -240,13 +245,7 @@ class TestAlmaFeeLine(AlmaPosCommon):
         self.assertFalse(self.line_of(payment).alma_fee_known, "nothing half-imported")
 
     def test_fetch_from_alma(self):
-        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': 'line-fetch', 'amount': 399.0, 'contact_id': self.jean.id,
-            'plan_id': self.env.ref('payment_alma.plan_3x').id, 'send_mode': 'link',
-        })
-        payment = self.env['alma.payment'].browse(answer['payment']['id'])
-        self.standin.pay(payment.alma_id)
-        self.env['alma.payment']._cron_alma_poll_pending()
+        payment = self.paid_through_alma()
         wizard = self.env['alma.fee.import'].create({
             'provider_id': self.alma.id,
             'date_from': fields.Date.today() - timedelta(days=1),

@@ -72,6 +72,9 @@ class TestAlmaPosTours(AlmaPosCommon):
         self.assertEqual(alma_payment.state, 'accepted')
         self.assertEqual(alma_payment.send_mode, 'link')
         self.assertFalse(self.standin.sms_outbox, "No SMS in link mode")
+        mail = self.env['mail.mail'].sudo().search([('email_to', 'ilike', self.jean.email)])
+        self.assertEqual(len(mail), 1, "The link e-mailed from Odoo")
+        self.assertIn(alma_payment.url, mail.body_html)
         self._assert_paid_with_alma(alma_payment)
 
     def test_pay_here(self):

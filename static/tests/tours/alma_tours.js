@@ -422,6 +422,12 @@ registry.category("web_tour.tours").add("AlmaLinkQr", {
                 },
             },
             { content: "a copy button", trigger: ".o_alma_status .o_alma_copy" },
+            {
+                content: "e-mail the link from Odoo",
+                trigger: ".o_alma_status .o_alma_email:not([disabled])",
+                run: "click",
+            },
+            { content: "the e-mail is sent", trigger: ".o_alma_status .o_alma_email:contains('E-mail sent')" },
             Alma.customerPays(),
             Alma.isAccepted(),
             PaymentScreen.clickValidate(),

@@ -96,45 +96,36 @@ export class AlmaPaymentStatus extends Component {
         return almaFormatDueDate(date);
     }
 
-    async onCancel() {
+    /** One action at a time: a double click on Cancel or Resend sends one request. */
+    async whileBusy(action) {
         if (this.state.busy) {
             return;
         }
         this.state.busy = true;
         try {
-            await this.terminal.almaCancel(this.line.uuid);
+            await action();
         } finally {
             this.state.busy = false;
         }
     }
 
-    async onResend() {
-        if (this.state.busy) {
-            return;
-        }
-        this.state.busy = true;
-        try {
-            await this.terminal.almaResend(this.line.uuid);
-        } finally {
-            this.state.busy = false;
-        }
+    onCancel() {
+        return this.whileBusy(() => this.terminal.almaCancel(this.line.uuid));
     }
 
-    async onEmail() {
-        if (this.state.busy) {
-            return;
-        }
-        this.state.busy = true;
-        try {
+    onResend() {
+        return this.whileBusy(() => this.terminal.almaResend(this.line.uuid));
+    }
+
+    onEmail() {
+        return this.whileBusy(async () => {
             const result = await this.terminal._callOrShow("alma_send_email", [this.line.uuid]);
             if (result && result.error) {
                 this.terminal._showError(result.error);
             } else if (result) {
                 this.state.emailed = true;
             }
-        } finally {
-            this.state.busy = false;
-        }
+        });
     }
 
     async onCopy() {

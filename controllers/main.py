@@ -23,8 +23,8 @@ class AlmaController(http.Controller):
         """
         payment = request.env['alma.payment'].sudo().search([('alma_id', '=', pid or '')], limit=1)
         signature = request.httprequest.headers.get('X-Alma-Signature', '')
-        if not payment or not _signature_ok(payment.provider_id._alma_get_api_key(), pid,
-                                            signature):
+        api_key = payment.provider_id.sudo()._alma_api_key_of_state() if payment else ''
+        if not api_key or not _signature_ok(api_key, pid, signature):
             _logger.warning("Alma notification refused for payment %r", pid)
             raise Forbidden()
         payment._alma_refresh(source='notification')

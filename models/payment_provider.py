@@ -204,15 +204,20 @@ class PaymentProvider(models.Model):
     def _alma_get_api_key(self):
         """Return the key of the provider's state; only the server ever reads it."""
         self.ensure_one()
-        provider = self.sudo()
-        key = provider.alma_api_key_live if self.state == 'enabled' else provider.alma_api_key_test
+        key = self.sudo()._alma_api_key_of_state()
         if not key:
             raise UserError(self.env._(
                 "The Alma provider has no %s API key. An administrator must set it in "
                 "Accounting › Configuration › Payment Providers › Alma.",
                 self.env._("live") if self.state == 'enabled' else self.env._("test"),
             ))
-        return key.strip()
+        return key
+
+    def _alma_api_key_of_state(self):
+        """The key of the provider's state, or '' (no error: for checking signatures)."""
+        self.ensure_one()
+        key = self.alma_api_key_live if self.state == 'enabled' else self.alma_api_key_test
+        return (key or '').strip()
 
     def _alma_client(self, api_key=None):
         self.ensure_one()

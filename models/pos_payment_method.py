@@ -87,7 +87,10 @@ class PosPaymentMethod(models.Model):
             return {'error': error} if error else {'payment': payment._alma_pos_data()}
         if payment.state == 'error' and payment.creation_attempted:
             # The previous answer was lost: Alma may hold that payment; never create a twin.
-            found = payment._alma_find_remote(provider._alma_client()) if payment else None
+            try:
+                found = payment._alma_find_remote(provider._alma_client())
+            except AlmaError as exception:
+                return {'error': exception.args[0]}  # Unknown yet: creating could double it.
             if found:
                 payment.write({'alma_id': found['id'], 'url': found.get('url')})
                 payment._alma_apply(found, source='retry')

@@ -114,6 +114,15 @@ class TestAlmaPayment(AlmaPosCommon):
         self.assertEqual(len(self.standin.payments), 1)
         self.assertEqual(payment.alma_id, next(iter(self.standin.payments)))
 
+    def test_lost_answer_and_alma_still_down_creates_nothing(self):
+        line_uuid = str(uuid.uuid4())
+        self.standin.fail(500, method='POST', path_prefix='/v1/payments', times=1)
+        self.send(line_uuid)
+        self.standin.fail(503, method='GET', path_prefix='/v1/payments', times=10)
+        answer = self.send(line_uuid)  # Reads are retried: about 3.5 s of backoff.
+        self.assertIn("temporarily unavailable", answer['error'])
+        self.assertFalse(self.standin.payments, "nothing created while Alma cannot be asked")
+
     def test_ineligible_amount_is_refused_before_alma(self):
         answer = self.send(amount=30.0)
         self.assertIn("Below the minimum of 50.00", answer['error'])

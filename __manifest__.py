@@ -22,6 +22,7 @@
         'views/account_move_views.xml',
         'views/res_config_settings_views.xml',
         'wizards/alma_payment_wizard_views.xml',
+        'views/payment_alma_templates.xml',
         'data/payment_provider_data.xml',
     ],
     'assets': {
@@ -30,6 +31,9 @@
         ],
         'web.assets_backend': [
             'payment_alma/static/src/views/**/*',
+        ],
+        'web.assets_frontend': [
+            'payment_alma/static/src/js/**/*',
         ],
         'web.assets_tests': [
             'payment_alma/static/tests/tours/**/*',

@@ -10,6 +10,11 @@ TEST_KEY_PREFIX = 'sk_test_'
 DEFAULT_PAYMENT_METHOD_CODES = {'alma'}
 SUPPORTED_CURRENCIES = ('EUR',)
 
+# `online` and `online_in_page` are the origins Alma's clients send; in-store payments use an
+# origin starting with `pos_`, which makes Alma apply the account's in-store (`pos`) fee plans
+# (alma/alma-php-client src/Endpoints/Merchants.php). The exact in-store value is in no public
+# Alma source: see the README, "What is confirmed about Alma".
+IN_STORE_ORIGIN_PREFIX = 'pos_'
 DEFAULT_ORIGIN = 'pos_sms'
 FEE_PLAN_KIND = 'pos'
 FEE_PLANS_TTL_SECONDS = 300
@@ -18,6 +23,8 @@ FEE_PLANS_TTL_SECONDS = 300
 TIMEOUTS = (5, 20)
 READ_RETRIES = 3
 RETRY_BACKOFF_SECONDS = 0.5
+# A 429's Retry-After is honoured up to this wait; beyond it the cashier is told how long to wait.
+RETRY_AFTER_MAX_SECONDS = 10
 
 # Payment states: `in_progress` means the first installment is paid, i.e. the sale is accepted.
 ACCEPTED_STATES = ('in_progress', 'paid')

@@ -61,19 +61,21 @@ class ApiCall:
         meta = self.state.meta.get(payment_id)
         if meta is None or meta.merchant_id != self.merchant.id:
             raise not_found("Payment not found")
+        payments.note_expiry(self.state.payments[payment_id], meta, now())
         return self.state.payments[payment_id]
 
 
-def handle(state: State, base_url: str, request: Request) -> Response:
+def handle(state: State, base_url: str, request: Request, face: str = "sandbox") -> Response:
+    """One API request on one face: `sandbox` (the root) or `live` (under /live)."""
     with state.lock:
-        state.requests.append((request.method, request.path))
+        state.requests.append((request.method, request.script_root + request.path))
     rule = state.take_failure(request.method, request.path)
     if rule is not None:
         failure = simulate(state, rule, request)
         if failure is not None:
             return failure
     try:
-        call = authenticate(state, base_url, request)
+        call = authenticate(state, base_url, request, face)
         handler, arguments = ROUTES.bind_to_environ(request.environ).match()
         with state.lock:
             answer = handler(call, **arguments)
@@ -100,7 +102,7 @@ def simulate(state: State, rule: FailRule, request: Request) -> Response | None:
         if state.generation != generation:
             drop_connection(request)  # reset while sleeping: this call belongs to a finished test
         return None
-    return simulated_failure(rule.status)
+    return simulated_failure(rule.status, rule.retry_after, rule.body)
 
 
 def drop_connection(request: Request) -> None:
@@ -111,10 +113,16 @@ def drop_connection(request: Request) -> None:
     raise ConnectionAbortedError("simulated disconnect")
 
 
-def authenticate(state: State, base_url: str, request: Request) -> ApiCall:
+def authenticate(state: State, base_url: str, request: Request, face: str) -> ApiCall:
+    """`Authorization: Alma-Auth <key>`; an unknown key, or a key of the other host, gets 401.
+
+    Source: alma/alma-python-client alma_client/credentials/api_key.py (the header);
+    docs.almapay.com/docs/custom-integration-technical-guide ("Authentification des appels API":
+    401 `{"message": "Credentials invalid or not supplied"}`).
+    """
     header = request.headers.get("Authorization", "")
     api_key = header[len(AUTH_SCHEME) :].strip() if header.startswith(AUTH_SCHEME) else None
-    merchant = state.merchant_for_key(api_key)
+    merchant = state.merchant_for_key(api_key, face)
     if merchant is None:
         raise UNAUTHORIZED
     return ApiCall(request, state, merchant, api_key, base_url)
@@ -124,11 +132,21 @@ def authenticate(state: State, base_url: str, request: Request) -> ApiCall:
 
 
 def get_me(call: ApiCall):
+    """`GET /v1/me`: the merchant of the key (`id`, `name`, `can_create_payments`).
+
+    Source: alma/alma-python-client alma_client/endpoints/merchants.py (ME_PATH);
+    alma/alma-woocommerce-gateway includes/Application/Entity/Form/KeyConfiguration.php (the
+    merchant id read to validate each key).
+    """
     return call.merchant.as_json()
 
 
 def get_fee_plans(call: ApiCall):
-    """`only=all` includes the plans that are not allowed; `deferred=false` drops deferred ones."""
+    """`only=all` includes the plans that are not allowed; `deferred=false` drops deferred ones.
+
+    Source: alma/alma-php-client src/Endpoints/Merchants.php (`feePlans`: kind general|pos,
+    only, deferred as the strings "true"/"false"), src/Entities/FeePlan.php (the fields).
+    """
     args = call.request.args
     kind = args.get("kind", "general")
     if kind not in plans.PLAN_KINDS:
@@ -145,12 +163,30 @@ def get_fee_plans(call: ApiCall):
 
 
 def post_eligibility(call: ApiCall):
+    """`POST /v2/payments/eligibility`: one result per plan of the account that was asked about.
+
+    Alma's own clients never rely on the order of the results: they key each result by its plan
+    (kind, installments count, deferred days, deferred months). So the stand-in answers in its
+    own order (by installments, then deferral), not in the order of the queries, and gives no
+    result for a plan the account does not have: a client matching by position fails here.
+    Source: alma/alma-php-client src/Endpoints/Payments.php (`eligibility`: results keyed by
+    `getPlanKey()`), src/Entities/PaymentPlanTrait.php (`getPlanKey`), tests/Integration/
+    Endpoints/PaymentsTest.php (a query for 3 installments is read back as `general_3_0_0`);
+    alma/alma-woocommerce-gateway includes/Infrastructure/Repository/FeePlanRepository.php
+    (`setInstallmentPlanList` matches by plan key). The order and the missing result are the
+    stand-in's choice where Alma is silent.
+    """
     body = call.body()
     amount, queries = validation.check_eligibility_request(body)
     origin = body.get("origin")
+    validation.check_origin("origin", origin)
     today = plans.utc_day(now())
     if queries is not None:
-        return [plans.eligibility(call.state.plans, amount, q, origin, today) for q in queries]
+        known = [q for q in dict.fromkeys(queries) if plans.find_plan(call.state.plans, *q)]
+        return [
+            plans.eligibility(call.state.plans, amount, query, origin, today)
+            for query in sorted(known)
+        ]
     # Discovery: every plan this amount can use, nothing about the others.
     results = [
         plans.eligibility(call.state.plans, amount, plans.terms(plan), origin, today)
@@ -163,6 +199,13 @@ def post_eligibility(call: ApiCall):
 
 
 def post_payment(call: ApiCall):
+    """`POST /v1/payments` `{payment, customer, order}` answers the payment; a merchant that
+    cannot create payments gets 400 `merchant_cant_create_payments`.
+
+    Source: alma/alma-php-client README.md ("create a payment"), src/Endpoints/Payments.php
+    (`create`); alma/alma-python-client README.md. The error code: alma-api.md ("Errors");
+    not seen in a client's source.
+    """
     if not call.merchant.can_create_payments:
         message = "This merchant cannot create payments"
         raise ApiError(
@@ -184,18 +227,29 @@ def post_payment(call: ApiCall):
     errors, plan = validation.check_payment_request(body, call.state.plans)
     if errors:
         raise validation_error(errors)
-    payment = payments.build_payment(body, plan, call.base_url, now())
+    created = now()
+    payment = payments.build_payment(body, plan, call.base_url, created)
     fee = plans.merchant_fee(plan, payment["purchase_amount"])
-    call.state.add_payment(payment, PaymentMeta(call.merchant.id, call.api_key, fee))
+    # Source: alma/alma-php-client src/Entities/Payment.php reads `merchant_target_fee` (cents).
+    payment["merchant_target_fee"] = fee
+    call.state.add_payment(payment, PaymentMeta(
+        call.merchant.id, call.api_key, fee, deadline=payments.deadline(body, created)))
     return payment
 
 
 def get_payment(call: ApiCall, payment_id: str):
+    """Source: alma/alma-php-client src/Endpoints/Payments.php (`fetch`), tests/Integration/
+    Endpoints/PaymentsTest.php (`testCanFetchAPayment`)."""
     return call.payment(payment_id)
 
 
 def list_payments(call: ApiCall):
-    """Newest first; `starting_after` is the id of the last payment of the previous page."""
+    """Newest first; `starting_after` is the id of the last payment of the previous page.
+
+    Source: alma/alma-python-client alma_client/endpoints/payments.py (`fetch_all`: limit,
+    state=a,b, starting_after) and alma_client/paginated_results.py (`data`, `has_more`). The
+    order and the largest `limit` are the stand-in's choice (not published).
+    """
     args = call.request.args
     limit = _limit(args.get("limit", "20"))
     states = {state for state in args.get("state", "").split(",") if state}
@@ -212,6 +266,8 @@ def list_payments(call: ApiCall):
         mine = mine[ids.index(after) + 1 :]
     if states:
         mine = [payment for payment in mine if payment["state"] in states]
+    for payment in mine[:limit]:
+        payments.note_expiry(payment, call.state.meta[payment["id"]], now())
     return {"data": mine[:limit], "has_more": len(mine) > limit}
 
 
@@ -222,6 +278,8 @@ def _limit(raw: str) -> int:
 
 
 def put_cancel(call: ApiCall, payment_id: str):
+    """Source: alma/alma-php-client src/Endpoints/Payments.php (`cancel`: PUT …/cancel). The
+    400 once charged is the stand-in's reading of alma-api.md; not confirmed."""
     payment = call.payment(payment_id)
     if payments.is_charged(payment):
         raise invalid_state("Payment cannot be cancelled once the first installment is paid")
@@ -230,6 +288,9 @@ def put_cancel(call: ApiCall, payment_id: str):
 
 
 def post_send_sms(call: ApiCall, payment_id: str):
+    """Source: alma/alma-python-client alma_client/endpoints/payments.py (`send_sms`: "Will
+    raise RequestError if the SMS API is not activated on your account"); the 403 status and
+    the text of the SMS are the stand-in's choice."""
     payment = call.payment(payment_id)
     if not call.state.settings.sms_enabled:
         raise ApiError(
@@ -253,12 +314,11 @@ def post_send_sms(call: ApiCall, payment_id: str):
     return {}
 
 
-def post_send_email(call: ApiCall, payment_id: str):
-    call.payment(payment_id)
-    return {}
-
-
 def post_potential_fraud(call: ApiCall, payment_id: str):
+    """Source: alma/alma-python-client alma_client/endpoints/payments.py
+    (`flag_as_potential_fraud`); alma/alma-php-client src/Endpoints/Payments.php
+    (`flagAsPotentialFraud`), branch feature/3.0 src/Domain/Entity/Payment.php (FRAUD_STATE_ERROR,
+    amount_mismatch)."""
     payment = call.payment(payment_id)
     reason = validation.check_fraud_reason(call.body())
     payment["potential_fraud"].append({"reason": reason, "created": now()})
@@ -269,17 +329,10 @@ def post_potential_fraud(call: ApiCall, payment_id: str):
 
 
 def post_refund(call: ApiCall, payment_id: str):
-    """Alma's own clients: `POST …/refund` answers the payment."""
+    """Alma's own clients: `POST …/refund` answers the payment (no `/refunds` endpoint exists
+    in any Alma source). Source: alma/alma-php-client src/Endpoints/Payments.php (`refund`),
+    alma/alma-python-client alma_client/endpoints/payments.py (`refund`)."""
     return refund(call, payment_id)
-
-
-def post_refunds(call: ApiCall, payment_id: str):
-    """The other documented form: `POST …/refunds` answers `{"refunds": [...]}`."""
-    return {"refunds": refund(call, payment_id)["refunds"]}
-
-
-def get_refunds(call: ApiCall, payment_id: str):
-    return {"refunds": call.payment(payment_id)["refunds"]}
 
 
 def refund(call: ApiCall, payment_id: str) -> dict:
@@ -296,6 +349,9 @@ def refund(call: ApiCall, payment_id: str) -> dict:
 
 
 def post_data_export(call: ApiCall):
+    """Source: alma/alma-python-client alma_client/endpoints/exports.py (`create`, `get_file`
+    with `format`); alma/alma-php-client src/Endpoints/DataExports.php. The CSV's columns:
+    exports.py."""
     kind, start, end = validation.check_export_request(call.body())
     export = DataExport(payments.new_id("export_"), call.merchant.id, kind, start, end, now())
     call.state.exports[export.id] = export
@@ -330,10 +386,7 @@ ROUTES = Map(
         Rule("/v1/payments/<payment_id>", methods=["GET"], endpoint=get_payment),
         Rule("/v1/payments/<payment_id>/cancel", methods=["PUT"], endpoint=put_cancel),
         Rule("/v1/payments/<payment_id>/send-sms", methods=["POST"], endpoint=post_send_sms),
-        Rule("/v1/payments/<payment_id>/send-email", methods=["POST"], endpoint=post_send_email),
         Rule("/v1/payments/<payment_id>/refund", methods=["POST"], endpoint=post_refund),
-        Rule("/v1/payments/<payment_id>/refunds", methods=["POST"], endpoint=post_refunds),
-        Rule("/v1/payments/<payment_id>/refunds", methods=["GET"], endpoint=get_refunds),
         Rule(
             "/v1/payments/<payment_id>/potential-fraud",
             methods=["POST"],

@@ -46,12 +46,19 @@ def not_found(message: str) -> ApiError:
 UNAUTHORIZED = ApiError(401, {"message": "Credentials invalid or not supplied"})
 
 
-def simulated_failure(status: int) -> Response:
-    """The answer of a fail switch: `{"message": "Internal server error"}` and the like."""
+def simulated_failure(
+    status: int, retry_after: int | None = None, body: dict | None = None
+) -> Response:
+    """The answer of a fail switch: `{"message": "Internal server error"}` and the like.
+
+    Alma publishes no figure for its rate limit, nor whether a 429 carries `Retry-After`
+    (alma-api.md, "Errors"); the stand-in sends the standard HTTP header (RFC 9110, 10.2.3) so
+    that a client honouring it can be tested. Not confirmed on Alma's sandbox.
+    """
     try:
         message = HTTPStatus(status).phrase.capitalize()
     except ValueError:  # a code without a standard phrase, such as 499
         message = "Error"
-    # Retry-After 0 so that a client honouring it retries at once and tests stay fast.
-    headers = {"Retry-After": "0"} if status == 429 else None
-    return json_response({"message": message}, status, headers)
+    # Retry-After 0 by default so that a client honouring it retries at once and tests stay fast.
+    headers = {"Retry-After": str(retry_after or 0)} if status == 429 else None
+    return json_response(body if body is not None else {"message": message}, status, headers)

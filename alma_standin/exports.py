@@ -7,6 +7,9 @@ from . import payments, plans
 from .french import paris_datetime
 from .state import DataExport, State
 
+# Alma publishes neither the labels nor the units of its accounting CSV (alma-api.md, "Money"):
+# these French labels and integer cents are the stand-in's choice; the add-on reads French or
+# English labels, cents or decimal euros.
 HEADER = (
     "Date de création (Europe/Paris)",
     "Montant brut",

@@ -17,6 +17,11 @@ TIMEOUT_SECONDS = 10
 
 
 def signature(api_key: str, payment_id: str) -> str:
+    """Hex HMAC-SHA256 of the payment id with the API key, in `X-Alma-Signature`.
+
+    Source: alma/alma-php-client src/Lib/RequestUtils.php (`isHmacValidated`),
+    src/Lib/PaymentValidator.php (HEADER_SIGNATURE_KEY). Delays and retries: the stand-in's.
+    """
     return hmac.new(api_key.encode(), payment_id.encode(), hashlib.sha256).hexdigest()
 
 

@@ -25,7 +25,6 @@ def build_payment(body: dict, plan: dict, base_url: str, now: int) -> dict:
     for installment in installments:
         installment.update(state="pending", date_paid=None)
     addresses = [address for address in customer.get("addresses") or [] if address]
-    expires_after = request.get("expires_after") or DEFAULT_EXPIRY_MINUTES
     payment = {
         "id": payment_id,
         "url": f"{base_url}/pay/{payment_id}",
@@ -40,10 +39,13 @@ def build_payment(body: dict, plan: dict, base_url: str, now: int) -> dict:
         "deferred_months": plan["deferred_months"],
         "purchase_amount": amount,
         "customer_fee": plans.customer_fee(plan, amount),
-        "customer_interest": 0,
+        "customer_interest": sum(i["customer_interest"] for i in installments),
         "amount_already_refunded": 0,
         "refunds": [],
-        "expired_at": now + expires_after * 60,
+        # Source: shared/alma-api.md, alma/alma-php-client src/Entities/Payment.php
+        # (`expired_at` nullable): empty until the link has expired; the deadline is
+        # `created` + `expires_after` (kept in PaymentMeta.deadline, not shown).
+        "expired_at": None,
         "custom_data": request.get("custom_data"),
         "orders": [body["order"]] if body.get("order") else [],
         "customer": customer,
@@ -61,8 +63,20 @@ def is_charged(payment: dict) -> bool:
     return payment["payment_plan"][0]["state"] == "paid"
 
 
+def deadline(body: dict, now: int) -> int:
+    """When a new payment's link expires: `expires_after` minutes from its creation."""
+    return now + 60 * (body["payment"].get("expires_after") or DEFAULT_EXPIRY_MINUTES)
+
+
+def note_expiry(payment: dict, meta: PaymentMeta, now: int) -> None:
+    """Alma fills `expired_at` once the deadline of a link nobody paid has passed."""
+    if payment["expired_at"] is None and not is_charged(payment) and meta.deadline <= now:
+        payment["expired_at"] = meta.deadline
+
+
 def customer_status(payment: dict, meta: PaymentMeta, now: int) -> str:
     """What the customer page shows: payable, accepted, refused, cancelled or expired."""
+    note_expiry(payment, meta, now)
     if is_charged(payment):
         return "accepted"
     if payment["state"] == "scored_no":

@@ -63,10 +63,29 @@ def is_deferred(plan: dict) -> bool:
     return bool(plan["deferred_days"] or plan["deferred_months"])
 
 
+def is_in_store(origin: str | None) -> bool:
+    """In-store origins start with `pos_` and use the `pos` fee plans.
+
+    Source: alma/alma-php-client src/Endpoints/Merchants.php (`feePlans` docblock).
+    """
+    return (origin or "").startswith("pos_")
+
+
+def kind_for_origin(origin: str | None) -> str:
+    """The fee plan kind an eligibility result is about: `general` online, `pos` in store.
+
+    Source for `general` without origin: alma/alma-php-client tests/Integration/Endpoints/
+    PaymentsTest.php (reads the result as `general_3_0_0`). `pos` for `pos_…` origins follows
+    src/Endpoints/Merchants.php; not confirmed on the sandbox.
+    """
+    return "pos" if is_in_store(origin) else "general"
+
+
 def is_offered(plan: dict, origin: str | None) -> bool:
-    """Allowed, and available where the sale happens (in-store origins start with `pos`)."""
-    in_store = (origin or "").startswith("pos")
-    return plan["allowed"] and plan["available_in_pos" if in_store else "available_online"]
+    """Allowed, and available where the sale happens (fee plan fields `available_online`,
+    `available_in_pos`: alma/alma-php-client src/Entities/FeePlan.php)."""
+    where = "available_in_pos" if is_in_store(origin) else "available_online"
+    return plan["allowed"] and plan[where]
 
 
 def fits_amount(plan: dict, amount: int) -> bool:
@@ -129,8 +148,32 @@ def due_days(plan: dict, today: date) -> list[date]:
     return [add_months(first, index) for index in range(count)]
 
 
+def interests(plan: dict, parts: list[int]) -> list[int]:
+    """Interest of each installment: the yearly `customer_lending_rate` (bps) on what is still
+    owed, one month per installment after the first (paid today, no interest).
+
+    Alma publishes no formula: only that a plan has a `customer_lending_rate` in bps
+    (alma/alma-php-client src/Entities/FeePlan.php) and that each installment may carry
+    `customer_interest` (alma/alma-php-client README.md, "You will pay … including … fees & …
+    of interest"). This monthly simple interest is the stand-in's choice.
+    """
+    rate = plan.get("customer_lending_rate") or 0
+    owed = sum(parts)
+    result = []
+    for part in parts:
+        result.append(round_half_up(owed * rate, 12 * 10000) if result else 0)
+        owed -= part
+    return result if rate else [0] * len(parts)
+
+
 def schedule(plan: dict, amount: int, today: date) -> list[dict]:
-    """The installments: equal integer parts, the remainder and the customer fee on the first."""
+    """The installments: equal integer parts, the remainder and the customer fee on the first,
+    interest (if the plan lends) on the later ones.
+
+    Installment fields (`due_date`, `purchase_amount`, `customer_fee`, `customer_interest`,
+    `total_amount`): alma/alma-php-client README.md (eligibility example) and
+    src/Entities/Instalment.php. How Alma splits an amount is not published: the stand-in's choice.
+    """
     count = plan["installments_count"]
     parts = [amount // count] * count
     parts[0] += amount % count
@@ -140,20 +183,34 @@ def schedule(plan: dict, amount: int, today: date) -> list[dict]:
             "due_date": noon_utc(day),
             "purchase_amount": part,
             "customer_fee": part_fee,
-            "customer_interest": 0,
-            "total_amount": part + part_fee,
+            "customer_interest": interest,
+            "total_amount": part + part_fee + interest,
         }
-        for day, part, part_fee in zip(due_days(plan, today), parts, fees, strict=True)
+        for day, part, part_fee, interest in zip(
+            due_days(plan, today), parts, fees, interests(plan, parts), strict=True
+        )
     ]
 
 
 def eligibility(
     plans: list[dict], amount: int, query: tuple[int, int, int], origin: str | None, today: date
 ) -> dict:
-    """One result of `POST /v2/payments/eligibility` for one (count, days, months) query."""
+    """One result of `POST /v2/payments/eligibility` for one (count, days, months) query.
+
+    Fields: alma/alma-php-client src/Endpoints/Results/Eligibility.php (`eligible`, `reasons`,
+    `constraints`, `payment_plan`, `installments_count`, `deferred_days`, `deferred_months`,
+    `customer_total_cost_amount`, `customer_total_cost_bps`, `annual_interest_rate` in bps),
+    src/Entities/PaymentPlanTrait.php (`kind` in the plan key); a result below the minimum has
+    `reasons.purchase_amount = invalid_value` and `constraints.purchase_amount.{minimum,maximum}`:
+    tests/Integration/Endpoints/PaymentsTest.php (run against Alma's sandbox).
+    `customer_total_cost_amount` is the whole cost of the credit, fees and interest:
+    alma/alma-woocommerce-gateway src/alma-gateway-block/alma-gateway-block.js ("Total cost paid
+    by the customer (including fees and interests)").
+    """
     count, days, months = query
     result = {
         "eligible": False,
+        "kind": kind_for_origin(origin),
         "installments_count": count,
         "deferred_days": days,
         "deferred_months": months,
@@ -166,13 +223,18 @@ def eligibility(
         result["reasons"] = {"purchase_amount": "invalid_value"}
         result["constraints"] = {"purchase_amount": amount_constraints(plan)}
         return result
-    cost = customer_fee(plan, amount)  # no interest: customer_lending_rate is 0 on every plan
+    installments = schedule(plan, amount, today)
+    fee = customer_fee(plan, amount)
+    cost = fee + sum(installment["customer_interest"] for installment in installments)
+    rate = plan.get("customer_lending_rate") or 0
     result.update(
         eligible=True,
-        customer_fee=cost,
+        customer_fee=fee,
         customer_total_cost_amount=cost,
         customer_total_cost_bps=round_half_up(cost * 10000, amount),
-        annual_interest_rate=0,
-        payment_plan=schedule(plan, amount, today),
+        # In bps (alma/alma-php-client README.md divides it by 100 to show a percentage). Alma's
+        # may include the fees (TAEG); the stand-in gives the lending rate: its choice.
+        annual_interest_rate=rate,
+        payment_plan=installments,
     )
     return result

@@ -11,6 +11,10 @@ from . import api, site
 from .state import FailRule, State
 
 API_PREFIXES = ("/v1/", "/v2/")
+# Alma has two hosts, sandbox (api.sandbox.getalma.eu) and live (api.getalma.eu), each knowing
+# only its own keys. The stand-in serves the sandbox at its root and the live API under /live.
+# Source: alma/alma-python-client alma_client/client.py (SANDBOX_API_URL, LIVE_API_URL).
+LIVE_PREFIX = "/live"
 TEST_CARD_ACCEPTED = "4242424242424242"
 
 
@@ -22,9 +26,18 @@ class App:
         self.base_url = ""  # known once the server is bound; payment links start with it
 
     def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        face = "sandbox"
+        if path.startswith(LIVE_PREFIX) and path[len(LIVE_PREFIX) :].startswith(API_PREFIXES):
+            face = "live"
+            environ = {
+                **environ,
+                "SCRIPT_NAME": environ.get("SCRIPT_NAME", "") + LIVE_PREFIX,
+                "PATH_INFO": path[len(LIVE_PREFIX) :],
+            }
         request = Request(environ)
         if request.path.startswith(API_PREFIXES):
-            response = api.handle(self.state, self.base_url, request)
+            response = api.handle(self.state, self.base_url, request, face)
         else:
             response = site.handle(self.state, request)
         return response(environ, start_response)
@@ -97,6 +110,11 @@ class StandIn:
         host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
         return f"http://{host}:{self.port}"
 
+    @property
+    def live_url(self) -> str:
+        """The live face: only `sk_live_` keys are known there (the root is the sandbox)."""
+        return self.url + LIVE_PREFIX
+
     # --- switches -------------------------------------------------------------------------
 
     def reset(self) -> None:
@@ -136,16 +154,25 @@ class StandIn:
         """Change fields of one plan (both kinds), e.g. `update_plan(4, allowed=False)`."""
         return self._state.update_plan(installments_count, deferred_days, deferred_months, **fields)
 
+    def remove_plan(
+        self, installments_count: int, deferred_days: int = 0, deferred_months: int = 0
+    ) -> None:
+        """Take a plan off the account (until `reset()`): eligibility gives no result for it."""
+        self._state.remove_plan(installments_count, deferred_days, deferred_months)
+
     def fail(
         self,
         status: int | str,
         method: str | None = None,
         path_prefix: str | None = None,
         times: int = 1,
+        retry_after: int | None = None,
+        body: dict | None = None,
     ) -> None:
         """The next `times` matching API requests answer `status`: 400..599, 'timeout' (sleep
-        `timeout_seconds`, then answer normally) or 'disconnect' (close without answering)."""
-        self._state.add_failure(FailRule(status, method, path_prefix, times))
+        `timeout_seconds`, then answer normally) or 'disconnect' (close without answering).
+        A 429 carries `Retry-After: <retry_after or 0>`; `body` replaces the JSON answered."""
+        self._state.add_failure(FailRule(status, method, path_prefix, times, retry_after, body))
 
     # --- what happened --------------------------------------------------------------------
 

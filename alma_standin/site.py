@@ -12,6 +12,10 @@ from .errors import json_response
 from .state import API_KEYS, MERCHANTS, FailRule, State, now
 
 # Test cards: True is accepted, False is refused by the "bank"; any other number is unknown.
+# Alma's real payment page (behind the payment's `url`: alma/alma-php-client README.md,
+# "redirecting a customer to the payment page") is Alma's own; this page, its cards and its
+# states (`in_progress` once the first installment is paid, `scored_no` when refused) only
+# imitate it. States: alma/alma-php-client src/Entities/Payment.php (STATE_IN_PROGRESS, …).
 TEST_CARDS = {"4242424242424242": True, "4000000000000002": False}
 UNKNOWN_CARD = "Carte de test inconnue"
 

@@ -18,6 +18,8 @@ class Merchant:
     can_create_payments: bool = True
 
     def as_json(self) -> dict:
+        """`GET /v1/me` (alma/alma-php-client src/Entities/Merchant.php: id, name,
+        can_create_payments)."""
         return {
             "id": self.id,
             "name": self.name,
@@ -30,18 +32,38 @@ MERCHANTS = {
     merchant.id: merchant
     for merchant in (
         Merchant("merchant_11standinclinic", "Clinique des Lilas (Alma stand-in)"),
+        Merchant("merchant_11standinlive", "Clinique des Lilas (Alma stand-in)"),
         Merchant("merchant_11otherstandin", "Other merchant"),
+        Merchant("merchant_11otherlive", "Other merchant"),
         Merchant("merchant_11nopayments", "Merchant without payments", can_create_payments=False),
     )
 }
 
-# API key -> merchant id. The clinic's test and live keys share one merchant, like on Alma.
+# API key -> merchant id. Alma's sandbox and live accounts are "totalement indépendants" (their
+# data and settings are not synchronised): nothing says they share a merchant id, so the clinic's
+# live account has its own id here, under the same name.
+# Source: getalma.eu/documentation/api-reference ("Compte Alma et sandbox") and
+# getalma.eu/documentation/integration-guide ("Compte Alma et Sandbox").
 API_KEYS = {
     "sk_test_standin": "merchant_11standinclinic",
-    "sk_live_standin": "merchant_11standinclinic",
-    "sk_live_other": "merchant_11otherstandin",
+    "sk_live_standin": "merchant_11standinlive",
+    "sk_test_other": "merchant_11otherstandin",
+    "sk_live_other": "merchant_11otherlive",
     "sk_test_nopayments": "merchant_11nopayments",
 }
+
+# A key works on its own host only: test keys on the sandbox, live keys on the live API; the
+# other host answers 401. Alma's clients pick the host from the key's prefix.
+# Source: alma/alma-python-client alma_client/credentials/api_key.py (mode from "sk_live"),
+# alma_client/client.py (one API root per mode); alma/alma-woocommerce-gateway
+# includes/Application/Entity/Form/KeyConfiguration.php (test key checked in TEST mode, live key
+# in LIVE mode).
+FACES = {"sandbox": "sk_test_", "live": "sk_live_"}
+
+
+def face_of_key(api_key: str | None) -> str | None:
+    key = api_key or ""
+    return next((face for face, prefix in FACES.items() if key.startswith(prefix)), None)
 
 
 @dataclass
@@ -82,6 +104,8 @@ class FailRule:
     method: str | None = None
     path_prefix: str | None = None
     times: int = 1
+    retry_after: int | None = None  # seconds, for a 429 (HTTP's Retry-After header)
+    body: dict | None = None  # the JSON answered instead of `{"message": …}`
 
     def __post_init__(self):
         is_code = isinstance(self.status, int) and not isinstance(self.status, bool)
@@ -89,6 +113,12 @@ class FailRule:
             raise ValueError(f"status must be 400..599, 'timeout' or 'disconnect': {self.status!r}")
         if not isinstance(self.times, int) or self.times < 1:
             raise ValueError(f"times must be a positive integer: {self.times!r}")
+        if self.retry_after is not None and (
+            not isinstance(self.retry_after, int) or self.retry_after < 0
+        ):
+            raise ValueError(f"retry_after must be a number of seconds: {self.retry_after!r}")
+        if self.body is not None and not isinstance(self.body, dict):
+            raise ValueError(f"body must be a JSON object: {self.body!r}")
         if self.method:
             self.method = self.method.upper()
 
@@ -105,6 +135,7 @@ class PaymentMeta:
     merchant_id: str
     api_key: str  # signs the IPN, as Alma signs with the key of the merchant
     merchant_fee: int  # fixed when the payment is created, for the accounting export
+    deadline: int = 2**62  # when the link expires (Alma shows `expired_at` only afterwards)
     cancelled: bool = False
 
 
@@ -201,9 +232,20 @@ class State:
             plan.update(changes)
         return plan
 
-    def merchant_for_key(self, api_key: str | None) -> Merchant | None:
+    def merchant_for_key(self, api_key: str | None, face: str = "sandbox") -> Merchant | None:
+        """The merchant of a key on this face (host); a key of the other face is unknown."""
         merchant_id = API_KEYS.get(api_key or "")
-        return MERCHANTS[merchant_id] if merchant_id else None
+        if not merchant_id or face_of_key(api_key) != face:
+            return None
+        return MERCHANTS[merchant_id]
+
+    def remove_plan(self, count: int, days: int, months: int) -> None:
+        """Take a plan off the account, as when Alma has not set it up for the merchant."""
+        plan = plans.find_plan(self.plans, count, days, months)
+        if plan is None:
+            raise KeyError(f"no plan with {count} installments deferred {days}/{months}")
+        with self.lock:
+            self.plans.remove(plan)
 
     def add_payment(self, payment: dict, meta: PaymentMeta) -> None:
         with self.lock:
@@ -217,5 +259,5 @@ class State:
         """Put the link's expiry in the past (a test cannot wait 7 days)."""
         with self.lock:
             payment = self.payments[payment_id]
-            payment["expired_at"] = now() - 1
+            self.meta[payment_id].deadline = payment["expired_at"] = now() - 1
             return payment

@@ -8,6 +8,31 @@ EXPORT_TYPES = ("payments", "pos_export", "statement", "accounting", "accounting
 FRAUD_REASONS = ("amount_mismatch", "state_error")
 
 
+# `online` (redirect) and `online_in_page` are the origins Alma's clients send; in-store payments
+# use an origin starting with `pos_`, which selects the `pos` fee plans. The exact `pos_…` values
+# are not public: the stand-in takes any. Refusing anything else is the stand-in's choice.
+# Source: alma/alma-php-client src/Endpoints/Merchants.php (`feePlans`: "KIND_POS … will be used
+# when creating a Payment with origin=pos_*"); alma/alma-php-client branch feature/3.0
+# src/Application/DTO/PaymentDto.php (ORIGIN_ONLINE, ORIGIN_ONLINE_IN_PAGE);
+# alma/alma-monthlypayments-magento2 Gateway/Request/PaymentDataBuilder.php ('online_in_page' :
+# 'online').
+ONLINE_ORIGINS = ("online", "online_in_page")
+IN_STORE_ORIGIN_PREFIX = "pos_"
+ORIGIN_MESSAGE = "origin must be online, online_in_page or start with pos_"
+
+
+def is_known_origin(origin: str) -> bool:
+    return origin in ONLINE_ORIGINS or origin.startswith(IN_STORE_ORIGIN_PREFIX)
+
+
+def check_origin(field: str, origin) -> None:
+    """Refuse an origin that is neither online nor in-store (400, field by field)."""
+    if origin is None:
+        return
+    if not isinstance(origin, str) or not is_known_origin(origin):
+        raise invalid_field(field, "invalid_value", origin, ORIGIN_MESSAGE)
+
+
 def is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)  # JSON true is not a number
 
@@ -71,7 +96,9 @@ def check_payment_request(body: dict, fee_plans: list[dict]) -> tuple[list[dict]
         plan = _check_plan_and_amount(check, payment, fee_plans)
         check.integer("payment.expires_after", payment.get("expires_after"), required=False)
         check.object("payment.custom_data", payment.get("custom_data"), required=False)
-        check.text("payment.origin", payment.get("origin"), required=False)
+        origin = check.text("payment.origin", payment.get("origin"), required=False)
+        if origin and not is_known_origin(origin):
+            check.add("payment.origin", "invalid_value", origin, ORIGIN_MESSAGE)
         for name in URL_FIELDS:
             check.url(f"payment.{name}", payment.get(name))
     if customer is not None:

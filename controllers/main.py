@@ -1,8 +1,9 @@
 import hashlib
 import hmac
 import logging
+import re
 
-from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import BadRequest, Forbidden
 
 from odoo import http
 from odoo.http import request
@@ -10,6 +11,9 @@ from odoo.http import request
 from odoo.addons.payment_alma import const
 
 _logger = logging.getLogger(__name__)
+
+# Alma's payment ids: a prefix and letters or digits (e.g. payment_11uPRjP4L9Dgbttx3cFUK7i3lEtu).
+PAYMENT_ID_RE = re.compile(r'^[A-Za-z0-9_]{1,64}$')
 
 
 class AlmaController(http.Controller):
@@ -19,18 +23,24 @@ class AlmaController(http.Controller):
         """Alma's notification: check its signature, then re-read the payment from Alma.
 
         The request proves nothing by itself: only the payment id is used, and only once its
-        HMAC (keyed with the API key of the provider holding that payment) checks out.
+        HMAC (keyed with the API key of the provider holding that payment) checks out. A final
+        payment is not re-read, and replays re-read a payment at most every few seconds.
         """
-        payment = request.env['alma.payment'].sudo().search([('alma_id', '=', pid or '')], limit=1)
+        if not isinstance(pid, str) or not PAYMENT_ID_RE.match(pid):
+            raise BadRequest()
+        # sudo: the public user finds the payment only to check the signature with its key.
+        payment = request.env['alma.payment'].sudo().search([('alma_id', '=', pid)], limit=1)
         signature = request.httprequest.headers.get('X-Alma-Signature', '')
-        api_key = payment.provider_id.sudo()._alma_api_key_of_state() if payment else ''
+        api_key = payment.provider_id._alma_api_key_of_state() if payment else ''
         if not api_key or not _signature_ok(api_key, pid, signature):
             _logger.warning("Alma notification refused for payment %r", pid)
             raise Forbidden()
-        payment._alma_refresh(source='notification')
+        if payment._alma_notification_due():
+            payment._alma_refresh(source='notification')
         return request.make_json_response({'ok': True})
 
 
 def _signature_ok(api_key, pid, signature):
     expected = hmac.new(api_key.encode(), pid.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
+    given = signature.strip().lower().encode('utf-8', 'replace')
+    return hmac.compare_digest(expected.encode(), given)

@@ -37,6 +37,7 @@ class AlmaFeeLine(models.Model):
     fee_cents = fields.Integer(readonly=True, help="Alma's commission plus the customer's fees "
                                                    "the clinic took on, excluding VAT.")
     fee_vat_cents = fields.Integer(readonly=True)
+    fee_source = fields.Selection(related='alma_payment_id.merchant_fee_source')
     alma_fee_cents = fields.Integer(readonly=True, help="The fee in Alma's accounting export.")
     alma_fee_known = fields.Boolean(readonly=True)
 
@@ -152,16 +153,17 @@ class AlmaFeeLine(models.Model):
         for row, line in enumerate(self, start=1):
             for column, name in enumerate(self.EXPORT_FIELDS):
                 value, kind = line[name], descriptions[name]['type']
+                # write_string: a customer named "=HYPERLINK(...)" stays text, never a formula.
                 if kind == 'many2one':
-                    sheet.write(row, column, value.display_name or '')
+                    sheet.write_string(row, column, value.display_name or '')
                 elif kind == 'monetary':
                     sheet.write_number(row, column, value, money)
                 elif kind in ('date', 'datetime') and value:
                     sheet.write_datetime(row, column, fields.Datetime.to_datetime(value), day)
                 elif kind == 'boolean':
-                    sheet.write(row, column, '✓' if value else '')
+                    sheet.write_string(row, column, '✓' if value else '')
                 else:
-                    sheet.write(row, column, value or '')
+                    sheet.write_string(row, column, str(value or ''))
         total_row = len(self) + 1
         sheet.write(total_row, 0, self.env._("Total"), bold)
         for column, name in enumerate(self.EXPORT_FIELDS):

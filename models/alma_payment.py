@@ -1,24 +1,31 @@
 import logging
+import math
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.modules import module as odoo_module
-from odoo.sql_db import TestCursor
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import split_every
 
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
-from odoo.addons.payment_alma.utils.money import from_cents
+from odoo.addons.payment_alma.utils.money import from_cents, to_cents, vat_on
 
 _logger = logging.getLogger(__name__)
 
-# A creation still "draft" after this long died with its worker: a retry may then recover it.
-STALE_DRAFT = timedelta(seconds=90)
-# The cron holds the rows it polled until it commits: a till or a notification waits that long.
-CRON_COMMIT_EVERY = 20
+# One live Alma payment per sale key (a till's line, an invoice, a transaction).
+LIVE_STATES = ('draft', 'waiting', 'accepted')
+# After a lost answer Alma may still be creating the payment: no second creation before this.
+LOST_ANSWER_GRACE = timedelta(seconds=3 * const.TIMEOUTS[1])
+# Pages of Alma's list read to find a payment whose creation answer was lost (100 per page).
+RECOVERY_MAX_PAGES = 10
+# A signed notification re-reads its payment from Alma at most this often (replays).
+NOTIFICATION_INTERVAL_SECONDS = 5
+# The cron commits the payments it polled by chunks: a till or a notification waits that long.
+CRON_CHUNK = 20
 
 
 class AlmaPayment(models.Model):
@@ -51,7 +58,21 @@ class AlmaPayment(models.Model):
     url = fields.Char(string="Payment Link", readonly=True)
     expires_at = fields.Datetime(readonly=True)
     accepted_date = fields.Datetime(readonly=True)
-    creation_attempted = fields.Boolean(readonly=True, copy=False)
+    creation_attempted_at = fields.Datetime(
+        readonly=True, copy=False,
+        help="When Odoo last asked Alma to create it: an answer lost after that is looked for "
+             "at Alma before anything is created again.")
+    creation_unanswered = fields.Boolean(
+        readonly=True, copy=False,
+        help="The last creation request got no answer (timeout, cut connection): Alma may "
+             "still be creating that payment.")
+    sale_key = fields.Char(
+        readonly=True, copy=False, index=True,
+        help="What it pays on our side (a till's line, an invoice, a transaction): one live "
+             "Alma payment per key.")
+    mode = fields.Selection([('test', "Test"), ('live', "Live")], readonly=True,
+                            help="Alma's sandbox or live account, when the payment was created.")
+    notified_at = fields.Datetime(readonly=True, copy=False)
 
     plan_id = fields.Many2one('payment.alma.plan', required=True, readonly=True)
     installments_count = fields.Integer(related='plan_id.installments_count')
@@ -70,6 +91,10 @@ class AlmaPayment(models.Model):
         readonly=True, help="The customer's fees the clinic took on: price - purchase amount.")
     merchant_fee_cents = fields.Integer(readonly=True)
     merchant_fee_vat_cents = fields.Integer(readonly=True)
+    merchant_fee_source = fields.Selection(
+        [('estimate', "Estimated from the fee plan"), ('alma', "Given by Alma")],
+        string="Fee Source", default='estimate', readonly=True,
+        help="Alma's merchant_target_fee once the payment is accepted, else our estimate.")
     price = fields.Monetary(compute='_compute_amounts')
     purchase_amount = fields.Monetary(compute='_compute_amounts')
     clinic_fee_total = fields.Monetary(compute='_compute_amounts')
@@ -79,19 +104,26 @@ class AlmaPayment(models.Model):
     pos_order_uuid = fields.Char(readonly=True)
     pos_order_name = fields.Char(readonly=True)
     pos_payment_uuid = fields.Char(readonly=True, index=True)
+    pos_payment_id = fields.Many2one(
+        'pos.payment', string="Paid POS Line", readonly=True, copy=False, index=True,
+        help="The till's payment line this Alma payment paid: it pays one line, once.")
     invoice_id = fields.Many2one('account.move', readonly=True, index=True)
+    transaction_reference = fields.Char(readonly=True, index=True)
 
     _sql_constraints = [
         ('reference_unique', 'unique(reference)', "An Alma payment reference is unique."),
         ('alma_id_unique', 'unique(alma_id)', "This Alma payment is already recorded."),
+        ('pos_payment_unique', 'unique(pos_payment_id)',
+         "This Alma payment has already paid a line of the till."),
     ]
 
     def init(self):
-        # One live Alma payment per POS payment line, even for two requests at the same instant.
+        # One live Alma payment per sale, even for two requests at the same instant.
         self.env.cr.execute("""
-            CREATE UNIQUE INDEX IF NOT EXISTS alma_payment_one_live_per_pos_line
-                ON alma_payment (pos_payment_uuid)
-             WHERE state IN ('draft', 'waiting', 'accepted') AND pos_payment_uuid IS NOT NULL
+            DROP INDEX IF EXISTS alma_payment_one_live_per_pos_line;
+            CREATE UNIQUE INDEX IF NOT EXISTS alma_payment_one_live_per_sale
+                ON alma_payment (sale_key)
+             WHERE state IN ('draft', 'waiting', 'accepted') AND sale_key IS NOT NULL
         """)
 
     @api.depends('price_cents', 'purchase_amount_cents', 'merchant_fee_cents',
@@ -105,16 +137,131 @@ class AlmaPayment(models.Model):
                 + payment.absorbed_fee_cents
             )
 
-    # === Creation on Alma === #
+    # === Creation on Alma: the one entry point of every channel === #
 
-    def _alma_commit(self):
-        """Commit, so that what is about to be sent to Alma survives whatever happens next.
+    @api.model
+    def _alma_create_for(self, provider, *, key, amount, currency, plan, contact, partner,
+                         fees_offered, send_mode, **links):
+        """Find or create the one live Alma payment of `key`, and have Alma create it.
 
-        A test transaction belongs to the test: there the savepoint of the test cursor is enough.
+        The callers check who may ask. This runs in a transaction of its own, committed before
+        Alma is called and once it answered, so that what was asked of Alma is never lost with
+        the caller's transaction; a lock on `key` in the database makes a double click, a retry
+        or a second server wait and then find the same payment.
+
+        :param str key: what the payment pays on our side, e.g. ``pos:<line uuid>``
+        :param dict links: the payment's fields linking it to the sale (``pos_*``, ``invoice_id``)
+        :return: the payment as plain data (see `_alma_result`): the caller's own transaction
+                 may not see the new record yet.
         """
-        self.env.flush_all()
-        if isinstance(self.env.cr, TestCursor) or not _in_test_transaction():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.env.flush_all()  # What the caller wrote (a contact) is what the payment uses.
+        with self.env.registry.cursor() as cr:
+            # su: the callers checked the user's rights; the record is the add-on's own books.
+            env = self.env(cr=cr, su=True)
+            payments = env['alma.payment']
+            with payments._alma_key_lock(key):
+                try:
+                    payment, existing, error = payments._alma_find_or_create(
+                        key, provider.with_env(env), amount=amount, currency=currency.with_env(env),
+                        plan=plan.with_env(env), contact=contact.with_env(env),
+                        partner=partner.with_env(env), fees_offered=fees_offered,
+                        send_mode=send_mode, links=links)
+                except UserError as exception:  # Eligibility, a missing key, Alma unreachable.
+                    payment, existing, error = payments, False, exception.args[0]
+                result = payment._alma_result(error, existing)
+        self.env.invalidate_all()  # Another transaction changed what this one may have read.
+        return result
+
+    @contextmanager
+    def _alma_key_lock(self, key):
+        """Hold a database lock on `key` (every worker and server) while the block runs."""
+        cr = self.env.cr
+        cr.execute("SELECT pg_advisory_lock(hashtext(%s))", [f'alma:{key}'])
+        try:
+            # A new snapshot, taken after the lock: it sees what the previous holder committed.
+            cr.commit()  # pylint: disable=invalid-commit
+            yield
+            cr.commit()  # pylint: disable=invalid-commit
+        except Exception:
+            cr.rollback()
+            raise
+        finally:
+            cr.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f'alma:{key}'])
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def _alma_find_or_create(self, key, provider, *, amount, currency, plan, contact, partner,
+                             fees_offered, send_mode, links):
+        """Return (payment, whether it existed, error); runs under the lock of `key`."""
+        # A draft found here was being sent by a worker that died: `_alma_send` resumes it.
+        payment = self.search([('sale_key', '=', key), ('state', 'in', LIVE_STATES)], limit=1)
+        if payment.state in ('waiting', 'accepted'):
+            return payment, True, ''
+        if not payment:
+            # An answer lost earlier: Alma may hold that payment; never create a twin of it.
+            payment = self.search([('sale_key', '=', key), ('state', '=', 'error'),
+                                   ('creation_attempted_at', '!=', False)], limit=1)
+            if payment:
+                payment.state = 'draft'
+        if not payment:
+            pos_config = self.env['pos.config'].browse(links.get('pos_config_id'))
+            problem = contact._alma_contact_problem(provider.company_id, pos_config)
+            if problem:
+                return payment, False, problem
+            payment = self.create(self._alma_new_values(
+                provider, amount=amount, currency=currency, plan=plan, contact=contact,
+                partner=partner, fees_offered=fees_offered, send_mode=send_mode,
+                **links, sale_key=key))
+        return payment, False, payment._alma_send()
+
+    @api.model
+    def _alma_new_values(self, provider, *, amount, currency, plan, contact, partner,
+                         fees_offered, send_mode, **links):
+        """A new payment's values, every figure recomputed on the server from Alma's plans."""
+        if not contact._alma_contact_data()['is_complete']:
+            raise UserError(self.env._("The contact's details are incomplete."))
+        offers = provider._alma_get_offers(amount, currency, fees_offered=fees_offered)
+        offer = next((offer for offer in offers if offer['plan_id'] == plan.id), None)
+        if not offer or not offer['eligible']:
+            raise UserError(offer['reason'] if offer else self.env._(
+                "This plan is not offered."))
+        return {
+            'provider_id': provider.id,
+            'mode': 'live' if provider.state == 'enabled' else 'test',
+            'currency_id': currency.id,
+            'plan_id': plan.id,
+            'partner_id': partner.id,
+            'contact_id': contact.id,
+            'send_mode': send_mode,
+            'price_cents': to_cents(amount),
+            'purchase_amount_cents': offer['purchase_amount_cents'],
+            'customer_fee_cents': offer['customer_fee_cents'],
+            'fees_offered': offer['fees_offered'],
+            'absorbed_fee_cents': offer['absorbed_fee_cents'],
+            'merchant_fee_cents': offer['merchant_fee_cents'],
+            'merchant_fee_vat_cents': offer['merchant_fee_vat_cents'],
+            'schedule': [{'date': fields.Date.to_string(line['date']), 'amount': line['amount']}
+                         for line in offer['schedule']],
+            **links,
+        }
+
+    def _alma_result(self, error='', existing=False):
+        """The payment as plain data, for a caller that cannot read it in its transaction."""
+        error = error or (self.state == 'error' and self.state_reason) or ''
+        return {
+            'id': self.id or False,
+            'reference': self.reference or '',
+            'alma_id': self.alma_id or False,
+            'state': self.state or False,
+            'url': self.url or '',
+            'error': error,
+            'existing': existing,
+            'pos': self._alma_pos_data() if self.pos_payment_uuid else False,
+        }
+
+    def _alma_checkpoint(self):
+        """Commit: only ever in a transaction of the add-on's own (`_alma_create_for`, a
+        refund), never in a caller's, so that what is asked of Alma is on record first."""
+        self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _alma_payload(self):
         self.ensure_one()
@@ -133,7 +280,7 @@ class AlmaPayment(models.Model):
         }
         base_url = self.provider_id.get_base_url()
         reference = self.pos_order_name or self.invoice_id.name or self.reference
-        return {
+        payload = {
             'payment': {
                 'purchase_amount': self.purchase_amount_cents,
                 'installments_count': self.plan_id.installments_count,
@@ -155,47 +302,99 @@ class AlmaPayment(models.Model):
             },
             'order': {'merchant_reference': reference},
         }
+        if self.transaction_reference:  # Odoo's payment form: return URLs, online origin.
+            payload['payment'].update(
+                self.env['payment.transaction']._alma_payment_values(self))
+        return payload
 
     def _alma_send(self):
-        """Create the payment on Alma, then text the link when asked to."""
+        """Create the payment on Alma, then text the link when asked to.
+
+        Only in the transaction of `_alma_create_for`: it commits.
+        """
         error = self._alma_create_remote()
         if not error and self.send_mode == 'sms' and self.state == 'waiting':
             self._alma_send_sms()
         return error
 
     def _alma_create_remote(self):
-        """Create the payment on Alma once; a retry first looks for a payment a lost answer made.
+        """Create the payment on Alma once; after a lost answer, find it at Alma first.
 
         :return: an error message for the user, or '' when the payment exists on Alma.
         """
         self.ensure_one()
-        client = self.provider_id._alma_client()
         try:
-            data = self._alma_find_remote(client) if self.creation_attempted else None
-            if not data:
-                self.creation_attempted = True
-                self._alma_commit()
+            client = self.provider_id._alma_client()
+            data, error = self._alma_recover(client) if self.creation_attempted_at else (None, '')
+            if not data and not error:
+                self.write({'creation_attempted_at': fields.Datetime.now(),
+                            'creation_unanswered': False})
+                self._alma_checkpoint()  # On record before Alma is asked.
                 data = client.create_payment(self._alma_payload())
-        except AlmaError as error:
-            self.write({'state': 'error', 'state_reason': error.args[0]})
-            self._alma_commit()
-            return error.args[0]
+        except AlmaError as exception:
+            data, error = None, exception.args[0]
+            if exception.kind in ('timeout', 'connection', 'bad_response'):
+                self.creation_unanswered = True  # Alma may have it, or be creating it.
+            elif exception.status and exception.status < 500:
+                self.creation_attempted_at = False  # Alma refused it: nothing was created.
+        except UserError as exception:  # A missing key: Alma was not asked.
+            data, error = None, exception.args[0]
+        if error:
+            self.write({'state': 'error', 'state_reason': error})
+            self._alma_checkpoint()
+            return error
         self.write({
             'alma_id': data['id'],
             'url': data.get('url'),
-            'expires_at': _from_timestamp(data.get('expired_at')),
+            'expires_at': self._alma_deadline(data),
         })
         self._alma_apply(data, source='create')
         return ''
 
+    def _alma_deadline(self, data):
+        """When the link expires: Alma's `expired_at` stays empty until it has expired."""
+        created = data.get('created') or int(fields.Datetime.now().timestamp())
+        return _from_timestamp(data.get('expired_at')) or _from_timestamp(
+            int(created) + 60 * const.LINK_EXPIRES_AFTER_MINUTES)
+
+    def _alma_recover(self, client):
+        """Return (Alma's payment, '') after a lost answer, or (None, why nothing is created).
+
+        (None, '') means Alma conclusively never created it: it may be created now.
+        """
+        found, conclusive = self._alma_find_remote(client)
+        if found:
+            return found, ''
+        if not conclusive:
+            return None, self.env._(
+                "Alma could not tell whether the first attempt created the payment, so nothing "
+                "was created again. Try again in a moment.")
+        wait = (self.creation_attempted_at + LOST_ANSWER_GRACE - fields.Datetime.now())
+        if self.creation_unanswered and wait.total_seconds() > 0:
+            return None, self.env._(
+                "Alma has not confirmed the first attempt yet, so nothing was created again. "
+                "Try again in %s seconds.", math.ceil(wait.total_seconds()))
+        self.creation_attempted_at = False
+        return None, ''
+
     def _alma_find_remote(self, client):
-        """Return the Alma payment carrying this reference, if an earlier attempt created it."""
-        answer = client.list_payments(limit=50)
-        for data in answer.get('data', []):
-            if (data.get('custom_data') or {}).get('odoo_reference') == self.reference:
-                _logger.info("Alma payment %s found again for %s", data['id'], self.reference)
-                return data
-        return None
+        """Look for the payment carrying our reference; return (its data or None, conclusive).
+
+        Its link never reached the customer (the answer was lost), so it can only be
+        `not_started`: Alma's state filter and pagination scan those, whatever their order.
+        """
+        after = None
+        for _page in range(RECOVERY_MAX_PAGES):
+            answer = client.list_payments(states=('not_started',), limit=100, starting_after=after)
+            page = answer.get('data') or []
+            for data in page:
+                if (data.get('custom_data') or {}).get('odoo_reference') == self.reference:
+                    _logger.info("Alma payment %s found again for %s", data['id'], self.reference)
+                    return data, True
+            if not answer.get('has_more') or not page:
+                return None, True
+            after = page[-1]['id']
+        return None, False
 
     # === State: the one place every channel goes through === #
 
@@ -211,11 +410,11 @@ class AlmaPayment(models.Model):
         clients = {} if clients is None else clients
         for payment in self.filtered('alma_id'):
             provider = payment.provider_id
-            if provider not in clients:
-                clients[provider] = provider._alma_client()
             try:
-                data = clients[provider].get_payment(payment.alma_id)
-            except AlmaError as error:
+                if provider.id not in clients:
+                    clients[provider.id] = provider._alma_client()
+                data = clients[provider.id].get_payment(payment.alma_id)
+            except UserError as error:  # AlmaError, or a provider left without its key.
                 _logger.warning("Alma payment %s not refreshed: %s", payment.alma_id, error)
                 continue
             payment._alma_apply(data, source=source)
@@ -233,7 +432,7 @@ class AlmaPayment(models.Model):
         if new_state != self.state:
             values.update(state=new_state, state_reason=reason)
             if new_state == 'accepted':
-                values['accepted_date'] = fields.Datetime.now()
+                values.update(accepted_date=fields.Datetime.now(), **self._alma_fee_values(data))
         if not values:
             return  # Nothing new: a waiting payment polled again.
         self.write(values)
@@ -266,6 +465,20 @@ class AlmaPayment(models.Model):
             return 'expired', self.env._("The payment link has expired.")
         return 'waiting', ''
 
+    def _alma_fee_values(self, data):
+        """Alma's own fee on the payment (`merchant_target_fee`, cents) replaces our estimate.
+
+        Source: alma/alma-php-client src/Entities/Payment.php reads `merchant_target_fee`.
+        """
+        fee = data.get('merchant_target_fee')
+        if not isinstance(fee, int) or isinstance(fee, bool) or fee < 0:
+            return {}
+        return {
+            'merchant_fee_cents': fee,
+            'merchant_fee_vat_cents': vat_on(fee, self.provider_id.alma_fee_vat_rate),
+            'merchant_fee_source': 'alma',
+        }
+
     def _alma_flag_fraud(self, reason):
         try:
             self.provider_id._alma_client().flag_potential_fraud(self.alma_id, reason)
@@ -274,6 +487,9 @@ class AlmaPayment(models.Model):
 
     def _alma_on_state_change(self):
         """Pay the invoice of an accepted phone sale; tell the tills that may wait (bus)."""
+        # sudo: the state path runs for whoever told the change (IPN, cron, till, the customer's
+        # return): the transactions of these payments follow it.
+        self.env['payment.transaction'].sudo()._alma_sync_from_payments(self)
         for payment in self.filtered(lambda p: p.state == 'accepted'):
             self.env['alma.fee.line'].sudo()._alma_create_for_payment(payment)
             if payment.invoice_id:
@@ -281,11 +497,48 @@ class AlmaPayment(models.Model):
         for payment in self.filtered('pos_payment_method_id'):
             tills = payment.pos_payment_method_id.config_ids.filtered('current_session_id')
             for till in tills | payment.pos_config_id:
-                till._notify('ALMA_PAYMENT_STATUS', payment._alma_pos_data())
+                # The till's channel is public (pos_self_order hands its token to customers):
+                # only the line and the state go there; the till reads the rest by RPC.
+                till._notify('ALMA_PAYMENT_STATUS', {
+                    'pos_payment_uuid': payment.pos_payment_uuid, 'state': payment.state})
+
+    def _alma_notification_due(self):
+        """Whether a signed notification may re-read this payment from Alma now.
+
+        A final payment is never re-read, and replays re-read a payment at most every few
+        seconds: a replayed notification cannot make us flood Alma. Atomic across workers.
+        """
+        self.ensure_one()
+        if self.state in const.FINAL_STATES:
+            return False
+        self.env.cr.execute("""
+            UPDATE alma_payment SET notified_at = (now() AT TIME ZONE 'UTC')
+             WHERE id = %s AND (notified_at IS NULL
+                    OR notified_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => %s))
+         RETURNING id
+        """, [self.id, NOTIFICATION_INTERVAL_SECONDS])
+        return bool(self.env.cr.fetchone())
 
     def _alma_pay_invoice(self):
-        """Register the Alma receipt on the invoice, in the Alma journal."""
+        """Register the Alma receipt on the invoice, in the Alma journal.
+
+        An invoice already paid otherwise (or by another Alma link) is left alone: the
+        bookkeeper gets an activity saying that the customer paid twice and what to do.
+        """
         self.ensure_one()
+        invoice = self.invoice_id
+        if invoice.payment_state not in ('not_paid', 'partial') \
+                or invoice.currency_id.compare_amounts(invoice.amount_residual, self.price) < 0:
+            note = self.env._(
+                "Alma accepted %(amount)s for %(invoice)s, which was already paid: the customer "
+                "paid twice. Refund this Alma payment (button Refund) or keep it as a credit "
+                "for the customer.", amount=self.currency_id.format(self.price),
+                invoice=invoice.name)
+            self.message_post(body=note)
+            invoice.activity_schedule(
+                'mail.mail_activity_data_todo', summary=self.env._("Paid twice"), note=note,
+                user_id=(invoice.invoice_user_id or self.env.ref('base.user_admin')).id)
+            return
         line = self.provider_id.journal_id.inbound_payment_method_line_ids.filtered(
             lambda method_line: method_line.payment_provider_id == self.provider_id)[:1]
         self.env['account.payment.register'].with_company(self.company_id).with_context(
@@ -329,22 +582,58 @@ class AlmaPayment(models.Model):
     def action_alma_refund(self):
         """Refund what is left of an accepted payment; Alma takes it from the next payout."""
         self.ensure_one()
+        if not self.env.user.has_group('account.group_account_manager'):
+            raise AccessError(self.env._("Only accounting managers can refund Alma payments."))
+        self.check_access('write')
         if self.state != 'accepted':
             raise UserError(self.env._("Only an accepted Alma payment can be refunded."))
+        self.env.flush_all()
+        # A transaction of its own: the request and what Alma did stay on record, whatever
+        # happens to the caller's transaction.
+        with self.env.registry.cursor() as cr:
+            # su: the rights were checked above; refund lines and notes are the add-on's books.
+            error = self.with_env(self.env(cr=cr, su=True))._alma_refund()
+        self.env.invalidate_all()  # Another transaction changed what this one may have read.
+        if error:
+            raise UserError(error)
+        return True
+
+    def _alma_refund(self):
+        """Ask Alma to refund what is left; commits; return an error message or ''."""
+        self._alma_lock()
+        try:
+            client = self.provider_id._alma_client()
+            current = client.get_payment(self.alma_id)
+        except UserError as error:
+            return error.args[0]
+        left = current.get('purchase_amount', 0) - (current.get('amount_already_refunded') or 0)
+        if left <= 0:
+            self._alma_record_refunds(current)
+            return self.env._("This Alma payment is already fully refunded.")
+        self.message_post(body=self.env._(
+            "Refund of %(amount)s asked of Alma by %(user)s.",
+            amount=self.currency_id.format(from_cents(left)), user=self.env.user.name))
+        self._alma_checkpoint()  # On record before Alma is asked.
+        try:
+            data = client.refund(self.alma_id, merchant_reference=self.reference)
+        except UserError as error:
+            self.message_post(body=self.env._("Alma did not refund: %s", error.args[0]))
+            self._alma_checkpoint()
+            return error.args[0]
+        self._alma_record_refunds(data)
+        self._alma_checkpoint()
+        return ''
+
+    def _alma_record_refunds(self, data):
+        """Record each refund Alma lists that Odoo does not know yet (idempotent)."""
         known = set(self.env['alma.fee.line'].search(
             [('alma_payment_id', '=', self.id)]).mapped('refund_id'))
-        client = self.provider_id._alma_client()
-        current = client.get_payment(self.alma_id)
-        if (current.get('amount_already_refunded') or 0) >= current.get('purchase_amount', 0):
-            raise UserError(self.env._("This Alma payment is already fully refunded."))
-        data = client.refund(self.alma_id, merchant_reference=self.reference)
         for refund in data.get('refunds') or []:
             if refund['id'] not in known:
-                self.env['alma.fee.line'].sudo()._alma_create_for_refund(
+                self.env['alma.fee.line']._alma_create_for_refund(
                     self, refund['id'], int(refund['amount']))
                 self.message_post(body=self.env._(
                     "Refunded %s.", self.currency_id.format(from_cents(refund['amount']))))
-        return True
 
     def _alma_send_email(self):
         """Queue an e-mail with the payment link to the contact, in the contact's language."""
@@ -383,14 +672,15 @@ class AlmaPayment(models.Model):
     @api.model
     def _cron_alma_poll_pending(self, batch_size=200):
         """Poll Alma for every payment still waiting, oldest first, in batches."""
+        self.env.flush_all()  # The chunks' own transactions read what this one wrote.
         pending = self.search([('state', '=', 'waiting'), ('alma_id', '!=', False)],
                               order='id', limit=batch_size)
-        clients = {}
-        for index, payment in enumerate(pending, start=1):
-            payment._alma_refresh(source='cron', clients=clients)
-            if index % CRON_COMMIT_EVERY == 0:
-                self._alma_commit()  # Release the row locks; keep what was learnt so far.
-        self._alma_commit()
+        for chunk in split_every(CRON_CHUNK, pending.ids):
+            # Each chunk commits on its own: the row locks it takes are released quickly,
+            # and what was learnt is kept whatever happens to the next chunk.
+            with self.env.registry.cursor() as cr:
+                self.with_env(self.env(cr=cr)).browse(chunk)._alma_refresh(source='cron')
+        self.env.invalidate_all()
         if len(pending) == batch_size:
             self.env.ref('payment_alma.ir_cron_alma_poll')._trigger()
 
@@ -437,7 +727,3 @@ def _from_timestamp(value):
     if not value:
         return False
     return datetime.fromtimestamp(int(value), tz=timezone.utc).replace(tzinfo=None)
-
-
-def _in_test_transaction():
-    return bool(getattr(odoo_module, 'current_test', False))

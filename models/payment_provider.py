@@ -6,11 +6,12 @@ from datetime import datetime
 import pytz
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import formatLang
 
+from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment_alma import const
-from odoo.addons.payment_alma.utils.alma_client import AlmaClient
+from odoo.addons.payment_alma.utils.alma_client import AlmaClient, AlmaError
 from odoo.addons.payment_alma.utils.money import fee_from_rates, from_cents, to_cents, vat_on
 
 _logger = logging.getLogger(__name__)
@@ -35,8 +36,9 @@ class PaymentProvider(models.Model):
     )
     alma_api_url = fields.Char(
         string="Alma API URL", groups='base.group_system',
-        help="Leave empty to use Alma's live or sandbox API according to the state. "
-             "Set it only to go through a proxy or a local Alma stand-in.",
+        help="Leave empty: each key goes to its own Alma host (sk_test_ keys to the sandbox, "
+             "sk_live_ keys to the live API). Set it only to send both keys through a proxy or "
+             "to a local Alma stand-in.",
     )
     alma_merchant_id = fields.Char(string="Alma Merchant ID", readonly=True, copy=False)
     alma_merchant_name = fields.Char(string="Alma Merchant", readonly=True, copy=False)
@@ -65,7 +67,8 @@ class PaymentProvider(models.Model):
     )
     alma_origin = fields.Char(
         string="In-store Origin", default=const.DEFAULT_ORIGIN, required_if_provider='alma',
-        help="The `origin` sent to Alma for in-store payments; change it only if Alma asks.",
+        help="The `origin` sent to Alma for in-store payments. Alma applies its in-store (pos) "
+             "fee plans to origins starting with pos_; change it only if Alma asks.",
     )
 
     # === CONSTRAINTS === #
@@ -81,6 +84,14 @@ class PaymentProvider(models.Model):
                 raise ValidationError(self.env._(
                     "The test API key must start with %s.", const.TEST_KEY_PREFIX))
 
+    @api.constrains('alma_origin')
+    def _check_alma_origin(self):
+        for provider in self.filtered(lambda p: p.code == 'alma' and p.alma_origin):
+            if not provider.alma_origin.strip().startswith(const.IN_STORE_ORIGIN_PREFIX):
+                raise ValidationError(self.env._(
+                    "The in-store origin must start with %s: Alma applies its in-store fee plans "
+                    "only to such origins.", const.IN_STORE_ORIGIN_PREFIX))
+
     @api.constrains('alma_cash_in_delay', 'alma_fee_vat_rate')
     def _check_alma_numbers(self):
         for provider in self.filtered(lambda p: p.code == 'alma'):
@@ -89,14 +100,6 @@ class PaymentProvider(models.Model):
             if not 0 <= provider.alma_fee_vat_rate < 100:
                 raise ValidationError(self.env._("The VAT rate must be between 0 and 100 %."))
 
-    # === COMPUTE METHODS === #
-
-    def _compute_feature_support_fields(self):
-        """Override of `payment` to enable partial refunds, which Alma supports."""
-        res = super()._compute_feature_support_fields()
-        self.filtered(lambda p: p.code == 'alma').support_refund = 'partial'
-        return res
-
     # === CRUD === #
 
     def write(self, vals):
@@ -104,6 +107,49 @@ class PaymentProvider(models.Model):
         if {'alma_api_key_live', 'alma_api_key_test', 'alma_api_url', 'state'} & set(vals):
             self._alma_clear_fee_plans_cache()
         return super().write(vals)
+
+    # === BUSINESS METHODS: the payment form === #
+
+    @api.model
+    def _get_compatible_providers(
+        self, company_id, partner_id, amount, currency_id=None, force_tokenization=False,
+        is_express_checkout=False, is_validation=False, report=None, **kwargs
+    ):
+        """Override of `payment` to list Alma only when one of its plans takes the amount.
+
+        Alma has no validation operation; an amount no enabled plan accepts (or Alma not
+        answering) hides Alma rather than failing after the customer chose it.
+        """
+        providers = super()._get_compatible_providers(
+            company_id, partner_id, amount, currency_id=currency_id,
+            force_tokenization=force_tokenization, is_express_checkout=is_express_checkout,
+            is_validation=is_validation, report=report, **kwargs,
+        )
+        currency = self.env['res.currency'].browse(currency_id).exists()
+        unavailable = providers.filtered(lambda p: p.code == 'alma' and (
+            is_validation or not amount or not currency or not p._alma_web_offers(amount, currency)
+        ))
+        payment_utils.add_to_report(
+            report, unavailable, available=False,
+            reason=self.env._("No Alma plan is offered for this amount."),
+        )
+        return providers - unavailable
+
+    def _alma_web_offers(self, amount, currency):
+        """Return the eligible offers of the payment form, asked once per request and amount."""
+        self.ensure_one()
+        if currency.name not in const.SUPPORTED_CURRENCIES:
+            return []
+        cache = self.env.cr.cache.setdefault('alma_web_offers', {})
+        key = (self.id, tuple(self.alma_plan_ids.ids), to_cents(amount), currency.id)
+        if key not in cache:
+            try:
+                offers = self._alma_get_offers(amount, currency)
+            except (UserError, AlmaError) as error:
+                _logger.warning("Alma hidden from the payment form: %s", error)
+                offers = []
+            cache[key] = [offer for offer in offers if offer['eligible']]
+        return cache[key]
 
     # === BUSINESS METHODS: setup === #
 
@@ -194,11 +240,20 @@ class PaymentProvider(models.Model):
 
     # === BUSINESS METHODS: talking to Alma === #
 
-    def _alma_get_api_url(self):
+    def _alma_get_api_url(self, api_key=None):
+        """Return the host of a key (of the state's key by default): a key works on its own host.
+
+        Alma's own client picks the host from the key's prefix (sk_live_ -> live, else sandbox);
+        a set API URL (a proxy, a stand-in) receives both keys.
+        """
         self.ensure_one()
         url = self.sudo().alma_api_url
         if url:
-            return url
+            return url.strip()
+        key = api_key if api_key is not None else self.sudo()._alma_api_key_of_state()
+        if key:
+            return const.API_URL_LIVE if key.startswith(const.LIVE_KEY_PREFIX) \
+                else const.API_URL_TEST
         return const.API_URL_LIVE if self.state == 'enabled' else const.API_URL_TEST
 
     def _alma_get_api_key(self):
@@ -221,47 +276,71 @@ class PaymentProvider(models.Model):
 
     def _alma_client(self, api_key=None):
         self.ensure_one()
-        return AlmaClient(self.env, self._alma_get_api_url(), api_key or self._alma_get_api_key())
+        api_key = api_key or self._alma_get_api_key()
+        return AlmaClient(self.env, self._alma_get_api_url(api_key), api_key)
 
     def action_alma_check_connection(self):
-        """Ask Alma who owns the keys; store the merchant, refuse keys of two merchants."""
+        """Ask Alma, on each key's own host, who owns the keys; store the merchant of the state.
+
+        Alma's sandbox and live accounts are separate (their ids need not match): keys whose
+        merchants differ are accepted with a warning rather than refused.
+        """
         self.ensure_one()
+        if not self.env.user.has_group('base.group_system'):
+            raise AccessError(self.env._("Only administrators can check the Alma keys."))
+        # sudo: the keys are readable by administrators only, checked just above.
         provider = self.sudo()
-        keys = [key.strip() for key in (provider.alma_api_key_test, provider.alma_api_key_live)
-                if key]
+        keys = {kind: (key or '').strip() for kind, key in (
+            ('test', provider.alma_api_key_test), ('live', provider.alma_api_key_live))}
+        keys = {kind: key for kind, key in keys.items() if key}
         if not keys:
             raise UserError(self.env._("Enter a test or live API key first."))
-        merchants = [self._alma_client(api_key=key).get_merchant() for key in keys]
-        if len({merchant.get('id') for merchant in merchants}) > 1:
-            raise UserError(self.env._(
-                "The test key belongs to %(test)s and the live key to %(live)s: both keys must "
-                "come from the same Alma account.",
-                test=merchants[0].get('name'), live=merchants[1].get('name'),
-            ))
-        merchant = merchants[-1]
+        merchants = {kind: self._alma_client(api_key=key).get_merchant()
+                     for kind, key in keys.items()}
+        state_kind = 'live' if self.state == 'enabled' else 'test'
+        merchant = merchants.get(state_kind) or next(iter(merchants.values()))
         self.write({
             'alma_merchant_id': merchant.get('id'),
             'alma_merchant_name': merchant.get('name'),
         })
         if not self.journal_id:
             self._alma_ensure_journal()
-        message = self.env._("Connected to Alma as %s.", merchant.get('name'))
+        messages = [self.env._("Connected to Alma as %s.", merchant.get('name'))]
+        warnings = self._alma_compare_merchants(merchants)
         if merchant.get('can_create_payments') is False:
-            message += ' ' + self.env._(
-                "This account cannot create payments yet: finish its activation with Alma.")
+            warnings.append(self.env._(
+                "This account cannot create payments yet: finish its activation with Alma."))
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
-                'type': 'success' if merchant.get('can_create_payments', True) else 'warning',
-                'message': message,
+                'type': 'warning' if warnings else 'success',
+                'message': ' '.join(messages + warnings),
+                'sticky': bool(warnings),
                 'next': {'type': 'ir.actions.act_window_close'},
             },
         }
 
+    def _alma_compare_merchants(self, merchants):
+        """Return warnings when the test and live keys seem to be of two businesses.
+
+        Alma gives no proof either way (sandbox and live accounts are independent, with their
+        own ids): compare the names, which the merchant sets alike on both.
+        """
+        if len(merchants) < 2:
+            return []
+        test, live = merchants['test'], merchants['live']
+        if _normalize_name(test.get('name')) != _normalize_name(live.get('name')):
+            return [self.env._(
+                "The test key belongs to %(test)s and the live key to %(live)s: check that both "
+                "keys come from your own Alma account.",
+                test=test.get('name'), live=live.get('name'),
+            )]
+        return []
+
     def _alma_cache_key(self):
-        return (self.env.cr.dbname, self.id, self._alma_get_api_url(),
-                hash(self._alma_get_api_key()))
+        api_key = self._alma_get_api_key()
+        return (self.env.cr.dbname, self.id, self._alma_get_api_url(api_key), hash(api_key))
 
     def _alma_clear_fee_plans_cache(self):
         with _fee_plans_lock:
@@ -308,17 +387,31 @@ class PaymentProvider(models.Model):
         if not plans:
             return []
         fee_plans = self._alma_get_fee_plans()
-        results = self._alma_client().check_eligibility(
-            amount_cents, [plan._alma_query() for plan in plans], origin=self.alma_origin,
-        )
+        results = self._alma_eligibility(amount_cents, plans)
         offers = []
-        for plan, result in zip(plans, results, strict=False):
+        for plan in plans:
             fee_plan = fee_plans.get(plan._alma_key()) or {}
+            result = results.get(plan._alma_key())
             offer = self._alma_make_offer(plan, fee_plan, result, amount_cents, currency)
-            if fees_offered and offer['eligible'] and offer['customer_fee_cents']:
+            if fees_offered and offer['eligible'] and offer['customer_total_cost_cents']:
                 offer = self._alma_offer_fees(plan, fee_plan, amount_cents, currency)
             offers.append(offer)
         return offers
+
+    def _alma_eligibility(self, amount_cents, plans):
+        """Ask Alma about `plans` for an amount; return its results keyed by plan key.
+
+        Alma's clients key each result by its plan (installments count, deferred days, deferred
+        months), never by its position: a plan without a result is not offered.
+        """
+        answer = self._alma_client().check_eligibility(
+            amount_cents, [plan._alma_query() for plan in plans], origin=self.alma_origin,
+        )
+        results = {}
+        for result in answer if isinstance(answer, list) else []:
+            if isinstance(result, dict) and result.get('installments_count') is not None:
+                results[_alma_result_key(result)] = result
+        return results
 
     def _alma_offer_fees(self, plan, fee_plan, price_cents, currency):
         """Return the offer where the clinic takes on the customer's fees.
@@ -330,8 +423,7 @@ class PaymentProvider(models.Model):
         purchase = _purchase_amount_for_total(
             price_cents, fee_plan.get('customer_fee_variable'), fee_plan.get('customer_fee_fixed'))
         for _attempt in range(3):
-            [result] = self._alma_client().check_eligibility(
-                purchase, [plan._alma_query()], origin=self.alma_origin)
+            result = self._alma_eligibility(purchase, plan).get(plan._alma_key())
             offer = self._alma_make_offer(plan, fee_plan, result, purchase, currency)
             if not offer['eligible']:
                 return offer
@@ -352,6 +444,12 @@ class PaymentProvider(models.Model):
         return offer
 
     def _alma_make_offer(self, plan, fee_plan, result, amount_cents, currency):
+        """Return the offer of one plan from Alma's eligibility `result` (None: no result).
+
+        The customer pays the purchase amount plus Alma's `customer_total_cost_amount`, the
+        whole cost of the credit (fees and interest); the schedule adds up to that total.
+        """
+        result = result or {}
         offer = {
             'fees_offered': False,
             'price_cents': amount_cents,
@@ -365,10 +463,14 @@ class PaymentProvider(models.Model):
             'eligible': bool(result.get('eligible')) and bool(fee_plan.get('allowed', True)),
             'reason': '',
             'schedule': [],
+            'annual_interest_rate': None,
         }
         if not fee_plan or not fee_plan.get('allowed', True):
             offer.update(eligible=False, reason=self.env._(
                 "This plan is not activated on your Alma account."))
+            return offer
+        if not result:
+            offer['reason'] = self.env._("Alma does not offer this plan for this sale.")
             return offer
         if not offer['eligible']:
             offer['reason'] = self._alma_refusal_reason(result, amount_cents, currency)
@@ -378,19 +480,28 @@ class PaymentProvider(models.Model):
             amount_cents, fee_plan.get('merchant_fee_variable'), fee_plan.get('merchant_fee_fixed'))
         merchant_fee_vat = vat_on(merchant_fee, self.alma_fee_vat_rate)
         paris = pytz.timezone('Europe/Paris')
+        interest = 0
         for installment in result.get('payment_plan') or []:
             total = installment.get('total_amount')
             if total is None:
                 total = sum(int(installment.get(key) or 0) for key in (
                     'purchase_amount', 'customer_fee', 'customer_interest'))
+            interest += int(installment.get('customer_interest') or 0)
             offer['schedule'].append({
                 'date': datetime.fromtimestamp(installment['due_date'], tz=paris).date(),
                 'amount_cents': int(total),
                 'amount': from_cents(total),
             })
+        total_cost = result.get('customer_total_cost_amount')
+        total_cost = int(total_cost) if total_cost is not None else customer_fee + interest
+        rate = result.get('annual_interest_rate')
         offer.update({
             'customer_fee_cents': customer_fee,
-            'customer_total_cents': amount_cents + customer_fee,
+            'customer_interest_cents': max(total_cost - customer_fee, 0),
+            'customer_total_cost_cents': total_cost,
+            'customer_total_cents': amount_cents + total_cost,
+            # Alma gives the rate in basis points (100 = 1 %); None when it gives none.
+            'annual_interest_rate': rate / 100 if isinstance(rate, int | float) else None,
             'merchant_fee_cents': merchant_fee,
             'merchant_fee_vat_cents': merchant_fee_vat,
             'merchant_fee_total_cents': merchant_fee + merchant_fee_vat,
@@ -409,6 +520,16 @@ class PaymentProvider(models.Model):
             return self.env._("Above the maximum of %s for this plan.",
                               formatLang(self.env, from_cents(maximum), currency_obj=currency))
         return self.env._("Alma does not offer this plan for this amount.")
+
+
+def _alma_result_key(result):
+    """The plan key of an eligibility result: (installments, deferred days, deferred months)."""
+    return (int(result.get('installments_count') or 0), int(result.get('deferred_days') or 0),
+            int(result.get('deferred_months') or 0))
+
+
+def _normalize_name(name):
+    return ' '.join((name or '').casefold().split())
 
 
 def _purchase_amount_for_total(total_cents, fee_bps, fee_fixed_cents):

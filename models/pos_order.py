@@ -1,29 +1,77 @@
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import UserError
 
 from odoo.addons.payment_alma.utils.money import to_cents
+
+PAID_STATES = ('paid', 'done', 'invoiced')
 
 
 class PosOrder(models.Model):
     _inherit = 'pos.order'
 
-    def _process_payment_lines(self, pos_order, order, pos_session, draft):
-        """Override of `point_of_sale` to refuse a paid order whose Alma line Alma has not accepted.
+    # An order becomes paid in three places, each checks its Alma lines: the till's word is
+    # never enough.
 
-        The till's word is not enough: the line must match an accepted Alma payment, for the
-        same amount, recorded by the server.
-        """
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Override of `point_of_sale` to check the Alma lines of an order created paid."""
+        orders = super().create(vals_list)
+        orders.filtered(lambda order: order.state in PAID_STATES)._alma_check_payments()
+        return orders
+
+    def write(self, vals):
+        """Override of `point_of_sale` to check the Alma lines of a draft order becoming paid
+        (`action_pos_order_paid`, the back-office payment wizard, a raw write)."""
+        if vals.get('state') in PAID_STATES:
+            self.filtered(lambda order: order.state == 'draft')._alma_check_payments()
+        return super().write(vals)
+
+    def _process_payment_lines(self, pos_order, order, pos_session, draft):
+        """Override of `point_of_sale` to check the lines the till's sync has just recreated:
+        its later `action_pos_order_paid` logs errors instead of raising them."""
         res = super()._process_payment_lines(pos_order, order, pos_session, draft)
-        if draft:
-            return res
-        for line in order.payment_ids.filtered(
-                lambda p: p.payment_method_id.use_payment_terminal == 'alma'):
-            payment = self.env['alma.payment'].sudo().search([
-                ('pos_payment_uuid', '=', line.uuid), ('state', '=', 'accepted')], limit=1)
-            if not payment or payment.price_cents != to_cents(line.amount):
-                raise UserError(self.env._(
-                    "The Alma payment of %(amount)s on order %(order)s is not accepted by Alma: "
-                    "the order cannot be paid with it.",
-                    amount=line.currency_id.format(line.amount), order=order.name))
-            line.transaction_id = payment.alma_id
+        if not draft:
+            order._alma_check_payments()
         return res
+
+    def _alma_check_payments(self):
+        """Bind each Alma line to the accepted Alma payment of that very line, once."""
+        for order in self:
+            for line in order.payment_ids.filtered(
+                    lambda p: p.payment_method_id.use_payment_terminal == 'alma'):
+                # sudo: cashiers do not read Alma payments; the line's own uuid picks it.
+                payment = self.env['alma.payment'].sudo().search([
+                    ('sale_key', '=', f'pos:{line.uuid}'), ('state', '=', 'accepted'),
+                ], limit=1) if line.uuid else self.env['alma.payment']
+                if payment:
+                    payment._alma_lock()
+                problem = order._alma_line_problem(line, payment)
+                if problem:
+                    raise UserError(self.env._(
+                        "The Alma payment of %(amount)s cannot pay order %(order)s: %(reason)s",
+                        amount=line.currency_id.format(line.amount), order=order.name,
+                        reason=problem))
+                payment.pos_payment_id = line
+                line.transaction_id = payment.alma_id
+
+    def _alma_line_problem(self, line, payment):
+        """Why `payment` may not pay `line` of this order, or ''."""
+        self.ensure_one()
+        if not payment:
+            return self.env._("Alma has not accepted it. Alma payments are taken at the till, "
+                              "where the customer pays the link.")
+        if payment.pos_payment_id and payment.pos_payment_id != line:
+            return self.env._("that Alma payment already paid order %s.",
+                              payment.pos_payment_id.pos_order_id.name)
+        if (payment.pos_order_uuid != self.uuid
+                or payment.pos_payment_method_id != line.payment_method_id
+                or payment.company_id != self.company_id):
+            return self.env._("that Alma payment was made for another order.")
+        if payment.price_cents != to_cents(line.amount):
+            return self.env._("Alma accepted %s.", payment.currency_id.format(payment.price))
+        provider = payment.provider_id
+        if provider.state == 'disabled':
+            return self.env._("Alma is disabled.")
+        if payment.mode == 'test' and provider.state == 'enabled':
+            return self.env._("it was made in Alma's test mode, so no money was taken.")
+        return ''

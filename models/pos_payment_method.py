@@ -1,8 +1,10 @@
+import math
+import uuid
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessDenied, UserError
 
-from odoo.addons.payment_alma.models.alma_payment import STALE_DRAFT
-from odoo.addons.payment_alma.utils.alma_client import AlmaError
+from odoo.addons.payment_alma import const
 
 
 class PosPaymentMethod(models.Model):
@@ -31,21 +33,43 @@ class PosPaymentMethod(models.Model):
     # === RPCs of the POS: non-secret data only, every figure computed here === #
 
     def _alma_check_access(self):
+        """Who may use this method's Alma account from a till: its company's cashiers."""
         self.ensure_one()
         if not self.env.user.has_group('point_of_sale.group_pos_user'):
             raise AccessDenied()
-        if self.use_payment_terminal != 'alma' or not self.sudo().alma_provider_id:
+        self.check_access('read')  # Another company's method is refused by its record rule.
+        # sudo: cashiers may not read providers; only this method's provider is used.
+        provider = self.sudo().alma_provider_id
+        if self.use_payment_terminal != 'alma' or not provider:
             raise UserError(self.env._(
                 "The payment method %s is not linked to an Alma provider.", self.name))
-        return self.sudo().alma_provider_id
+        if provider.state == 'disabled':
+            raise UserError(self.env._(
+                "Alma is disabled for %s: an administrator must enable it (test or live) "
+                "before the till can use it.", self.company_id.name))
+        if provider.company_id != self.company_id:
+            raise UserError(self.env._(
+                "The payment method %s uses another company's Alma account.", self.name))
+        return provider
 
     def _alma_currency(self):
         return self.journal_id.currency_id or self.company_id.currency_id
 
+    def _alma_customer(self, partner_id):
+        """The order's customer sent by the till, if this company's sales may use it."""
+        partner = self.env['res.partner'].browse(_as_id(partner_id)).exists()
+        error = self.env['res.partner']._alma_check_customer(partner, self.company_id)
+        if error:
+            raise UserError(error)
+        return partner
+
     def alma_get_offers(self, amount, partner_id=False, fees_offered=False):
         provider = self._alma_check_access()
+        partner = self._alma_customer(partner_id)
+        amount = _as_amount(amount)
+        if amount is None:
+            raise UserError(self.env._("The amount to pay is not a number."))
         wizard = self.env['alma.payment.wizard']
-        partner = self.env['res.partner'].browse(partner_id).exists() if partner_id else None
         try:
             offers = wizard.sudo()._alma_offers_data(
                 provider, amount, self._alma_currency(), fees_offered=fees_offered)
@@ -56,8 +80,8 @@ class PosPaymentMethod(models.Model):
         countries = self.env['res.country'].search([])  # pylint: disable=no-search-all
         return {
             'offers': offers,
-            'contacts': wizard._alma_contacts(partner) if partner else [],
-            'default_contact_id': partner.id if partner else False,
+            'contacts': partner._alma_contacts(),
+            'default_contact_id': partner.id or False,
             'countries': [{'id': c.id, 'name': c.name, 'code': c.code} for c in countries],
             'default_country_id': self.company_id.country_id.id or False,
             'error': error,
@@ -65,59 +89,56 @@ class PosPaymentMethod(models.Model):
 
     def alma_save_contact(self, partner_id, values):
         self._alma_check_access()
-        partner = self.env['res.partner'].browse(partner_id).exists() if partner_id else None
-        return self.env['alma.payment.wizard']._alma_save_contact(
-            partner or self.env['res.partner'], values, self.company_id,
-            pos_config=self.config_ids[:1],
-        )
+        partner = self._alma_customer(partner_id)
+        if not isinstance(values, dict):
+            raise UserError(self.env._("The contact's details are missing."))
+        return self.env['res.partner']._alma_save_contact(
+            partner, values, self.company_id, pos_config=self.config_ids[:1])
 
     def alma_send(self, values):
         """Create (once) the Alma payment of a POS payment line; idempotent per line uuid."""
         provider = self._alma_check_access()
-        line_uuid = values['pos_payment_uuid']
-        # A double click sends two requests at once: the second waits here for the first.
-        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f'alma:{line_uuid}'])
-        payment = self._alma_payment_of_line(line_uuid)
-        if payment and payment.state in ('waiting', 'accepted'):
-            return {'payment': payment._alma_pos_data()}
-        if payment.state == 'draft':
-            if payment.write_date > fields.Datetime.now() - STALE_DRAFT:
-                return {'payment': payment._alma_pos_data()}  # Still being sent by another call.
-            error = payment._alma_send()
-            return {'error': error} if error else {'payment': payment._alma_pos_data()}
-        if payment.state == 'error' and payment.creation_attempted:
-            # The previous answer was lost: Alma may hold that payment; never create a twin.
-            try:
-                found = payment._alma_find_remote(provider._alma_client())
-            except AlmaError as exception:
-                return {'error': exception.args[0]}  # Unknown yet: creating could double it.
-            if found:
-                payment.write({'alma_id': found['id'], 'url': found.get('url')})
-                payment._alma_apply(found, source='retry')
-                return {'payment': payment._alma_pos_data()}
-        contact = self.env['res.partner'].browse(values['contact_id']).exists()
-        partner = self.env['res.partner'].browse(values.get('partner_id') or 0).exists()
-        try:
-            payment = self.env['alma.payment.wizard'].sudo()._alma_start(
-                provider,
-                amount=values['amount'],
-                currency=self._alma_currency(),
-                plan=self.env['payment.alma.plan'].browse(values['plan_id']).exists(),
-                contact=contact,
-                partner=partner or contact.commercial_partner_id,
-                fees_offered=bool(values.get('fees_offered')),
-                send_mode=values.get('send_mode') or 'sms',
-                pos_config_id=self.config_ids.filtered('current_session_id')[:1].id,
-                pos_payment_method_id=self.id,
-                pos_payment_uuid=line_uuid,
-                pos_order_uuid=values.get('pos_order_uuid'),
-                pos_order_name=values.get('pos_order_name'),
-            )
-        except (UserError, AlmaError) as exception:
-            return {'error': exception.args[0]}
-        if payment.state == 'error':
-            return {'error': payment.state_reason}
-        return {'payment': payment._alma_pos_data()}
+        line_uuid = _as_uuid(values.get('pos_payment_uuid'))
+        order_uuid = _as_uuid(values.get('pos_order_uuid'))
+        if not line_uuid or not order_uuid:
+            raise UserError(self.env._("This payment line is not known to the till: reload it."))
+        amount = _as_amount(values.get('amount'))
+        if amount is None:
+            return {'error': self.env._("The amount to pay is not a number.")}
+        if amount <= 0:
+            return {'error': self.env._("Alma can only be used for an amount above zero.")}
+        other = self._alma_payment_of_line(line_uuid, any_method=True).filtered(
+            lambda payment: payment.pos_payment_method_id != self)
+        if other:
+            return {'error': self.env._(
+                "This payment line is already paid through another Alma payment method: "
+                "remove the line and add a new one.")}
+        partner = self._alma_customer(values.get('partner_id'))
+        contact = self.env['res.partner'].browse(_as_id(values.get('contact_id'))).exists()
+        family = partner._alma_family() if partner else contact
+        if not contact or contact not in family \
+                or not contact._alma_in_company(self.company_id):
+            return {'error': self.env._("Choose a contact of the customer.")}
+        result = self.env['alma.payment']._alma_create_for(
+            provider,
+            key=f'pos:{line_uuid}',
+            amount=amount,
+            currency=self._alma_currency(),
+            plan=self.env['payment.alma.plan'].browse(_as_id(values.get('plan_id'))).exists(),
+            contact=contact,
+            partner=partner or contact.commercial_partner_id,
+            fees_offered=bool(values.get('fees_offered')),
+            send_mode=values.get('send_mode') if values.get('send_mode') in dict(
+                const.SEND_MODES) else 'sms',
+            pos_config_id=self.config_ids.filtered('current_session_id')[:1].id,
+            pos_payment_method_id=self.id,
+            pos_payment_uuid=line_uuid,
+            pos_order_uuid=order_uuid,
+            pos_order_name=str(values.get('pos_order_name') or '')[:64],
+        )
+        if result['error']:
+            return {'error': result['error'], 'payment': result['pos']}
+        return {'payment': result['pos']}
 
     def alma_get_status(self, pos_payment_uuid):
         """The POS's own polling: re-read a waiting payment from Alma."""
@@ -154,9 +175,33 @@ class PosPaymentMethod(models.Model):
         payment._alma_send_email()
         return {'payment': payment._alma_pos_data()}
 
-    def _alma_payment_of_line(self, pos_payment_uuid):
-        return self.env['alma.payment'].sudo().search([
-            ('pos_payment_uuid', '=', pos_payment_uuid),
-            ('pos_payment_method_id', '=', self.id),
-        ], order='id desc', limit=1)
+    def _alma_payment_of_line(self, pos_payment_uuid, any_method=False):
+        """The latest Alma payment of a till's line (sudo: cashiers do not read Alma payments;
+        only this method's payments, of this company, are returned)."""
+        line_uuid = _as_uuid(pos_payment_uuid)
+        if not line_uuid:
+            return self.env['alma.payment']
+        domain = [('sale_key', '=', f'pos:{line_uuid}')]
+        if not any_method:
+            domain += [('pos_payment_method_id', '=', self.id)]
+        return self.env['alma.payment'].sudo().search(domain, order='id desc', limit=1)
 
+
+def _as_id(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _as_uuid(value):
+    try:
+        return str(uuid.UUID(str(value))) if value else ''
+    except ValueError:
+        return ''
+
+
+def _as_amount(value):
+    """An amount sent by the till, or None for anything but a finite number."""
+    try:
+        amount = float(value)
+    except (TypeError, ValueError):
+        return None
+    return amount if math.isfinite(amount) else None

@@ -1,4 +1,12 @@
-from odoo import models
+import re
+
+import phonenumbers
+
+from odoo import api, models
+
+EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
+REQUIRED_CONTACT_FIELDS = ('first_name', 'last_name', 'mobile', 'email', 'street', 'zip', 'city',
+                           'country_id')
 
 
 class ResPartner(models.Model):
@@ -26,6 +34,171 @@ class ResPartner(models.Model):
             'country_id': self.country_id.id or False,
             'country_code': self.country_id.code or '',
         }
-        data['is_complete'] = all(data[key] for key in (
-            'first_name', 'last_name', 'mobile', 'email', 'street', 'zip', 'city', 'country_id'))
+        data['is_complete'] = all(data[key] for key in REQUIRED_CONTACT_FIELDS)
         return data
+
+    # === Who the link may go to, and which contacts a sale may touch === #
+
+    def _alma_family(self):
+        """The customer (its commercial entity) and its contacts: whoever may receive the link."""
+        commercial = self.commercial_partner_id
+        return commercial | commercial.child_ids.filtered(lambda c: c.type in ('contact', 'other'))
+
+    def _alma_contacts(self):
+        return [contact._alma_contact_data() for contact in self._alma_family()] if self else []
+
+    def _alma_in_company(self, company):
+        """A partner shared by every company, or one of `company`: never another company's."""
+        self.ensure_one()
+        return not self.company_id or self.company_id == company
+
+    def _alma_editable_by_sale(self, company):
+        """Whether a sale may rewrite this contact: a private person of this company only.
+
+        A partner linked to a user (password resets go to its e-mail), a company, or another
+        company's partner is never rewritten from a sale.
+        """
+        self.ensure_one()
+        return (not self.sudo().with_context(active_test=False).user_ids
+                and not self.is_company and self._alma_in_company(company))
+
+    @api.model
+    def _alma_check_customer(self, partner, company):
+        """Return the order's customer if a sale of `company` may use it, else an error message."""
+        if partner and not partner._alma_in_company(company):
+            return self.env._("This customer belongs to another company.")
+        return ''
+
+    @api.model
+    def _alma_save_contact(self, partner, values, company, pos_config=None):
+        """Create or update a contact of the customer `partner` from a sale; errors per field.
+
+        Only a contact of that customer that a sale may rewrite is updated (see
+        `_alma_editable_by_sale`); anything else is refused, and a new contact is created
+        under the customer instead of touching a record that is not the sale's.
+        """
+        error = self._alma_check_customer(partner, company)
+        if error:
+            return {'error': error}
+        values = {key: (value.strip() if isinstance(value, str) else value)
+                  for key, value in values.items()}
+        contact = self.browse()
+        if values.get('id'):
+            contact = self.browse(_as_id(values['id'])).exists()
+            if not contact or contact not in (partner._alma_family() if partner else contact) \
+                    or not contact._alma_editable_by_sale(company):
+                return {'error': self.env._(
+                    "This contact cannot be changed from a sale: it is not a private contact of "
+                    "this customer. Add a new contact instead.")}
+        errors = self._alma_contact_errors(values, company, pos_config)
+        if errors:
+            return {'errors': errors}
+        vals = {
+            'name': f"{values['first_name']} {values['last_name']}",
+            'mobile': values['mobile'],
+            'email': values['email'],
+            'street': values['street'],
+            'zip': values['zip'],
+            'city': values['city'],
+            'country_id': _as_id(values['country_id']),
+        }
+        # sudo: a cashier may lack "Contact Creation"; adding or correcting the customer's own
+        # contact is part of the sale, and only the contacts allowed above are written.
+        if contact:
+            contact.sudo().write(vals)
+        else:
+            contact = self.sudo().create({
+                **vals, **({'parent_id': partner.commercial_partner_id.id, 'type': 'other'}
+                   if partner else {}),
+            }).sudo(False)
+        return {'contact': contact._alma_contact_data()}
+
+    @api.model
+    def _alma_contact_errors(self, values, company, pos_config=None):
+        """Every rule Alma's contact must follow, with the rule that was broken; normalises the
+        mobile to E.164 in `values`."""
+        errors = {}
+        for key in REQUIRED_CONTACT_FIELDS:
+            if not values.get(key):
+                errors[key] = self.env._("Required by Alma.")
+        country = self.env['res.country'].browse(_as_id(values.get('country_id'))).exists()
+        if values.get('country_id') and not country:
+            errors['country_id'] = self.env._("Unknown country.")
+        if values.get('mobile') and 'mobile' not in errors:
+            mobile, problem = _alma_mobile_e164(values['mobile'], country.code or 'FR')
+            if problem == 'invalid':
+                errors['mobile'] = self.env._(
+                    "Not a valid phone number for %s. Alma texts the payment code to it.",
+                    country.name or 'France')
+            elif problem == 'landline':
+                errors['mobile'] = self.env._(
+                    "This is a landline: Alma texts the payment code to a mobile phone.")
+            else:
+                values['mobile'] = mobile
+        if values.get('email') and not EMAIL_RE.match(values['email']):
+            errors['email'] = self.env._("Not a valid e-mail address.")
+        errors.update(self._alma_shop_details_errors(values, company, pos_config))
+        return errors
+
+    @api.model
+    def _alma_shop_details_errors(self, values, company, pos_config=None):
+        """Refuse the business's or the seller's own details: Alma must reach the customer."""
+        message = self.env._(
+            "These are %s's own details: Alma needs the customer's.", company.name)
+        shop = company.partner_id.sudo()  # sudo: the company's own address, to compare only
+        # The seller is a member of staff: a customer paying online is no seller.
+        seller = self.env.user.partner_id if self.env.user._is_internal() \
+            else self.env['res.partner']
+        errors = {}
+        shop_phones = {_alma_mobile_e164(number, company.country_id.code or 'FR')[0]
+                       for number in (shop.phone, shop.mobile, seller.phone, seller.mobile)
+                       if number} - {None}
+        if values.get('mobile') and values['mobile'] in shop_phones:
+            errors['mobile'] = message
+        shop_emails = {email.strip().lower() for email in (shop.email, seller.email) if email}
+        if values.get('email') and values['email'].lower() in shop_emails:
+            errors['email'] = message
+        names = {_normalize(name) for name in (shop.name, seller.name,
+                                                pos_config and pos_config.name) if name}
+        if _normalize(f"{values.get('first_name')} {values.get('last_name')}") in names:
+            errors['last_name'] = message
+        if (values.get('street') and shop.street and _normalize(values['street'])
+                == _normalize(shop.street) and values.get('zip') == shop.zip):
+            errors['street'] = message
+        return errors
+
+    def _alma_contact_problem(self, company, pos_config=None):
+        """Check a contact already in Odoo against the same rules, when a payment is sent."""
+        self.ensure_one()
+        data = self._alma_contact_data()
+        errors = self._alma_contact_errors(dict(data), company, pos_config)
+        if not errors:
+            return ''
+        return self.env._("The contact %(name)s cannot receive the Alma link: %(reason)s",
+                          name=self.name, reason=' '.join(dict.fromkeys(errors.values())))
+
+
+def _as_id(value):
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _alma_mobile_e164(number, country_code):
+    """Return (the number in E.164, '') for a mobile, else (None, 'invalid' or 'landline')."""
+    try:
+        parsed = phonenumbers.parse(number, country_code)
+    except phonenumbers.NumberParseException:
+        return None, 'invalid'
+    if not phonenumbers.is_valid_number(parsed):
+        return None, 'invalid'
+    if phonenumbers.number_type(parsed) not in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return None, 'landline'
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ''
+
+
+def _normalize(text):
+    return ' '.join((text or '').lower().split())

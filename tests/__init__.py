@@ -4,3 +4,7 @@ from . import test_alma_payment
 from . import test_eligibility
 from . import test_pos_tours
 from . import test_payment_provider
+from . import test_payment_transaction
+from . import test_trust
+from . import test_web_tours
+from . import test_real_alma

@@ -1,3 +1,9 @@
+import requests
+
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.payment.tests.common import PaymentCommon
 from odoo.addons.payment_alma.alma_standin import StandIn
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
@@ -82,7 +88,115 @@ class AlmaPosCommon(TestPointOfSaleHttpCommon):
             'country_id': cls.env.ref('base.fr').id,
         })
 
+        company = cls.alma.company_id
+
+        def user(login, *groups):
+            return cls.env['res.users'].create({
+                'name': login.replace('_', ' ').title(), 'login': login,
+                'email': f'{login}@clinique-lilas.example',
+                'company_id': company.id, 'company_ids': company.ids,
+                'groups_id': [(6, 0, [cls.env.ref(group).id for group in groups])],
+            })
+        cls.accounting_manager = user('alma_accounting_manager', 'account.group_account_manager')
+        cls.accounting_reader = user('alma_accounting_reader', 'account.group_account_readonly')
+        cls.invoicing_user = user('alma_invoicing_user', 'account.group_account_invoice')
+
     def setUp(self):
         super().setUp()
         self.standin.reset()
         self.alma._alma_clear_fee_plans_cache()
+
+    def alma_requests(self, method, path):
+        """Count the requests the stand-in received for `method` and `path`."""
+        return sum(1 for request in self.standin.requests if request == (method, path))
+
+
+class AlmaWebCommon(AccountTestInvoicingCommon, HttpCase):
+    """A French company in euros whose customers pay online with Alma (portal, links, shop).
+
+    Gives the published provider `alma`, its payment method `alma_method`, the customer `jean`
+    (complete French contact) with the portal user `jean_user`, and `invoice_for(amount)`.
+    """
+
+    country_code = 'FR'
+    chart_template = 'generic_coa'
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.standin = get_standin()
+        cls.company = cls.company_data['company']
+        cls.company.write({'street': "1 place de la Mairie", 'zip': '69001', 'city': 'Lyon',
+                           'email': 'contact@clinique-lilas.example'})
+        cls.env.user.company_ids |= cls.company
+        cls.alma_method = cls.env.ref('payment.payment_method_alma')
+        cls.alma_method.active = True
+        cls.alma = cls.env.ref('payment_alma.payment_provider_alma').sudo().copy({
+            'company_id': cls.company.id,
+            'state': 'test',
+            'is_published': True,
+            'alma_api_key_test': 'sk_test_standin',
+            'alma_api_url': cls.standin.url,
+            'payment_method_ids': [Command.set(cls.alma_method.ids)],
+        })
+        cls.alma._alma_ensure_journal()
+        cls.jean_user = new_test_user(
+            cls.env, login='jean', password='jean', groups='base.group_portal',
+            name="Jean Martin", company_id=cls.company.id, company_ids=cls.company.ids)
+        cls.jean = cls.jean_user.partner_id
+        cls.jean.write({
+            'mobile': '+33612345678', 'email': 'jean.martin@example.com',
+            'street': "20 rue d'Alsace", 'zip': '75002', 'city': 'Paris',
+            'country_id': cls.env.ref('base.fr').id, 'company_id': cls.company.id,
+        })
+
+    def setUp(self):
+        super().setUp()
+        self.standin.reset()
+        # Alma's own notification is sent by the tests themselves, at a known moment.
+        self.standin.configure(ipn_delay=600)
+        self.alma._alma_clear_fee_plans_cache()
+        # The offers are kept for a request; a test's cursor outlives many.
+        self.env.cr.cache.pop('alma_web_offers', None)
+
+    @classmethod
+    def invoice_for(cls, amount, partner=None):
+        return cls.init_invoice('out_invoice', partner=partner or cls.jean, amounts=[amount],
+                                taxes=cls.env['account.tax'], post=True)
+
+    def shop_website(self):
+        """Odoo's default website, selling for the company in euros (`website_sale` installed).
+
+        The test database of `scripts/test` installs `website_sale`; the add-on does not need it.
+        """
+        self.assertIn('website', self.env, "scripts/test installs website_sale in its database")
+        website = self.env.ref('website.default_website')
+        website.company_id = self.company
+        pricelist = self.env['product.pricelist'].create({
+            'name': "Clinique des Lilas (EUR)",
+            'currency_id': self.company.currency_id.id,
+            'company_id': self.company.id,
+            'website_id': website.id,
+            'sequence': 1,
+        })
+        self.jean.with_company(self.company).property_product_pricelist = pricelist
+        return website
+
+    @classmethod
+    def service_product(cls, price, **values):
+        """A published service (no delivery step at checkout) without taxes."""
+        return cls.env['product.product'].create({
+            'name': "Bilan complet",
+            'type': 'service',
+            'list_price': price,
+            'taxes_id': [Command.clear()],
+            'sale_ok': True,
+            **values,
+        })
+
+    def customer_pays(self, alma_id, card='4242424242424242'):
+        """The customer submits a card on the stand-in's payment page."""
+        response = requests.post(f'{self.standin.url}/pay/{alma_id}',
+                                 data={'card_number': card}, timeout=10)
+        response.raise_for_status()
+        return response

@@ -1,4 +1,5 @@
 import socket
+import time
 
 from odoo.tests import tagged
 
@@ -124,3 +125,57 @@ class TestAlmaClient(AlmaCommon):
         client = AlmaClient(self.env(context={'lang': 'fr_FR'}), self.standin.url, 'sk_test_bad')
         error = self.assertAlmaError('auth', client.get_merchant)
         self.assertIn("Alma a refusé la clé d'API", error.args[0])
+
+    # === Alma's own words, and its pace (issue 9) === #
+
+    def test_400_shows_alma_s_errors_even_without_a_message(self):
+        # As Alma's sandbox answers a refund of an unpaid payment (alma/alma-php-client,
+        # tests/Integration/Infrastructure/Endpoint/PaymentEndpointTest.php): a value, no text.
+        self.standin.fail(400, method='POST', path_prefix='/v1/payments', body={
+            'error_code': 'validation_error',
+            'errors': [
+                {'field': 'payment.origin', 'error_code': 'invalid_value', 'value': 'web'},
+                {'error_code': 'invalid_value', 'value': 'not_started'},
+            ],
+        })
+        error = self.assertAlmaError('validation', self.client().create_payment, payment_payload())
+        self.assertIn("payment.origin: is not a valid value (value sent: web)", error.args[0])
+        self.assertIn("is not a valid value (value sent: not_started)", error.args[0])
+        self.assertNotIn("?", error.args[0])
+        self.assertNotIn("invalid_value", error.args[0])
+
+    def test_400_with_alma_s_messages_field_by_field(self):
+        answer = self.client().check_eligibility
+        error = self.assertAlmaError('validation', answer, 39900, [], 'web')
+        self.assertIn("origin: origin must be online, online_in_page or start with pos_",
+                      error.args[0])
+
+    def test_an_error_that_says_only_error_is_never_shown_alone(self):
+        self.standin.fail(400, method='GET', path_prefix='/v1/me', body={'error': 'error'})
+        error = self.assertAlmaError('validation', self.client().get_merchant)
+        self.assertIn("HTTP error 400 Bad Request", error.args[0])
+        self.standin.fail(418, method='GET', path_prefix='/v1/me', body={'error_code': 'teapot'})
+        error = self.assertAlmaError('bad_response', self.client().get_merchant)
+        self.assertIn("Alma's code: teapot", error.args[0])
+
+    def test_429_waits_as_long_as_alma_asks(self):
+        self.standin.fail(429, method='GET', path_prefix='/v1/me', retry_after=1)
+        started = time.monotonic()
+        self.assertEqual(self.client(backoff=0).get_merchant()['id'], 'merchant_11standinclinic')
+        self.assertGreaterEqual(time.monotonic() - started, 1)
+        self.assertEqual(self.alma_requests('GET', '/v1/me'), 2)
+
+    def test_429_asking_a_long_wait_tells_how_long(self):
+        self.standin.fail(429, method='GET', path_prefix='/v1/me', retry_after=120, times=5)
+        started = time.monotonic()
+        error = self.assertAlmaError('rate_limited', self.client().get_merchant)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertEqual(error.retry_after, 120)
+        self.assertIn("asks to wait 120 seconds", error.args[0])
+        self.assertEqual(self.alma_requests('GET', '/v1/me'), 1)
+
+    def test_a_live_key_gets_401_on_the_sandbox(self):
+        error = self.assertAlmaError('auth', self.client(api_key='sk_live_standin').get_merchant)
+        self.assertIn("live keys (sk_live_…) on the live API only", error.args[0])
+        live = self.client(base_url=self.standin.live_url, api_key='sk_live_standin')
+        self.assertEqual(live.get_merchant()['id'], 'merchant_11standinlive')

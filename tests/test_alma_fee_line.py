@@ -1,4 +1,5 @@
 import base64
+import uuid
 from datetime import timedelta
 
 from odoo import fields
@@ -94,17 +95,20 @@ class TestAlmaFeeLine(AlmaPosCommon):
     def paid_through_alma(self):
         """A 399 € sale really sent to Alma (the stand-in), paid, and learnt by the cron."""
         answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': 'line-1', 'amount': 399.0, 'contact_id': self.jean.id,
+            'pos_payment_uuid': str(uuid.uuid4()), 'pos_order_uuid': str(uuid.uuid4()),
+            'amount': 399.0, 'contact_id': self.jean.id,
             'plan_id': self.env.ref('payment_alma.plan_3x').id, 'send_mode': 'link',
         })
         payment = self.env['alma.payment'].browse(answer['payment']['id'])
         self.standin.pay(payment.alma_id)
         self.env['alma.payment']._cron_alma_poll_pending()
+        self.env.invalidate_all()  # The cron commits in transactions of its own.
         return payment
 
     def test_refund_through_alma(self):
         payment = self.paid_through_alma()
-        payment.action_alma_refund()
+        payment.with_user(self.accounting_manager).action_alma_refund()
+        self.env.invalidate_all()
         with self.assertRaisesRegex(UserError, "already fully refunded"):
             payment.action_alma_refund()
         refund = self.line_of(payment).filtered('refund_id')
@@ -239,9 +243,44 @@ class TestAlmaFeeLine(AlmaPosCommon):
             self.import_csv("date,amount\n2026-11-23,100\n")
         with self.assertRaisesRegex(UserError, "not in UTF-8"):
             self.import_csv(CSV_HEADER + self.csv_row(payment, 1157), encoding='utf-16')
-        with self.assertRaisesRegex(UserError, "Lines 3 cannot be read"):
+        with self.assertRaisesRegex(UserError, 'line 3, column Frais Alma: "douze" is not an'):
             self.import_csv(CSV_HEADER + self.csv_row(payment, 1200)
                             + self.csv_row(payment, 1200).replace(',1200,', ',douze,'))
+        self.assertFalse(self.line_of(payment).alma_fee_known, "nothing half-imported")
+
+    def fee_row(self, payment, fee, extra_column=True):
+        """A line of Alma's export whose fee cell is written as given (`fee` is the raw text)."""
+        return (f"2026-11-23 10:00:00,{payment.price_cents},{fee},,,3,Jean Martin,"
+                f"jean.martin@example.com,bt_1,{payment.alma_id},{',x' if extra_column else ''}\n")
+
+    def test_import_reads_euros_and_cents_under_french_or_english_headers(self):
+        first, second, third = (self.accepted_payment() for _index in range(3))
+        english = ("Created at,Gross amount,Alma fee,Net amount,VAT on fee,Installments,"
+                   "Customer name,Customer email,Balance transaction ID,Payment ID,Refund ID\n")
+        # Decimal euros with a comma (French) or a dot (English), with or without a euro sign.
+        self.import_csv(CSV_HEADER + self.fee_row(first, '"11,57"')
+                        + self.fee_row(second, "12.00"))
+        self.assertEqual(self.line_of(first).alma_fee_cents, 1157)
+        self.assertEqual(self.line_of(second).alma_fee_cents, 1200)
+        self.import_csv(english + self.fee_row(third, "11.57 €", extra_column=False))
+        self.assertEqual(self.line_of(third).alma_fee_cents, 1157)
+        # Whole numbers are cents, unless the header says euros.
+        self.import_csv(english + self.fee_row(third, "1158", extra_column=False))
+        self.assertEqual(self.line_of(third).alma_fee_cents, 1158)
+        in_euros = english.replace("Alma fee", "Alma fee (EUR)")
+        self.import_csv(in_euros + self.fee_row(third, "12", extra_column=False))
+        self.assertEqual(self.line_of(third).alma_fee_cents, 1200)
+
+    def test_import_names_the_line_and_column_it_cannot_read(self):
+        payment = self.accepted_payment()
+        for bad in ('"11,5,7"', "11.575", "1O,00", "€", "douze"):
+            content = CSV_HEADER + self.fee_row(payment, 1157) + self.fee_row(payment, bad)
+            with self.assertRaisesRegex(UserError, "line 3, column Frais Alma"):
+                self.import_csv(content)
+        in_cents = CSV_HEADER.replace("Frais Alma", "Frais Alma (centimes)")
+        with self.assertRaisesRegex(
+                UserError, r'line 2, column Frais Alma \(centimes\): "11,57" is not an amount'):
+            self.import_csv(in_cents + self.fee_row(payment, '"11,57"'))
         self.assertFalse(self.line_of(payment).alma_fee_known, "nothing half-imported")
 
     def test_fetch_from_alma(self):

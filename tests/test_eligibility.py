@@ -92,3 +92,48 @@ class TestEligibility(AlmaCommon):
         self.alma.alma_api_key_test = 'sk_test_nopayments'
         self.offers(399)
         self.assertEqual(self.alma_requests('GET', '/v1/me/fee-plans'), 2)
+
+    # === What the real Alma does (issue 9) === #
+
+    def test_results_are_matched_by_plan_not_by_position(self):
+        # Alma answers in its own order, and not at all for a plan the account does not have
+        # (here taken off after the fee plans were read: they are kept a few minutes).
+        self.offers(399)
+        self.standin.remove_plan(1, 45)
+        offers = self.offers(399)
+        self.assertEqual(len(offers['P2X']['schedule']), 2)
+        self.assertEqual([line['amount_cents'] for line in offers['P3X']['schedule']],
+                         [13300] * 3)
+        self.assertEqual(offers['P4X']['customer_fee_cents'], 579)
+        self.assertEqual(offers['P1X_D+15']['schedule'][0]['date'],
+                         date.today() + relativedelta(days=15))
+        self.assertEqual(offers['P1X_D+30']['schedule'][0]['date'],
+                         date.today() + relativedelta(days=30))
+        missing = offers['P1X_D+45']
+        self.assertFalse(missing['eligible'])
+        self.assertFalse(missing['schedule'])
+        self.assertIn("does not offer this plan", missing['reason'])
+
+    def test_interest_is_part_of_what_the_customer_pays(self):
+        self.standin.update_plan(4, customer_lending_rate=1200)  # 12 % a year
+        offer = self.offers(400)['P4X']
+        # Fee 1.45 % of 400 € = 5.80 €; interest 3 € + 2 € + 1 € (the stand-in's simple rule).
+        self.assertEqual(offer['customer_fee_cents'], 580)
+        self.assertEqual(offer['customer_interest_cents'], 600)
+        self.assertEqual(offer['customer_total_cost_cents'], 1180)
+        self.assertEqual(offer['customer_total_cents'], 40000 + 1180)
+        self.assertEqual(sum(line['amount_cents'] for line in offer['schedule']), 41180)
+        self.assertEqual(offer['annual_interest_rate'], 12.0)
+        # The clinic's cost is unchanged: Alma's commission on the purchase amount.
+        self.assertEqual(offer['merchant_fee_cents'], 1320)
+        data = self.env['alma.payment.wizard']._alma_offers_data(
+            self.alma, 400, self.currency_euro)
+        [p4x] = [offer for offer in data if offer['plan_code'] == 'P4X']
+        self.assertEqual((p4x['customer_total'], p4x['customer_total_cost']), (411.80, 11.80))
+        self.assertEqual((p4x['customer_interest'], p4x['annual_interest_rate']), (6.0, 12.0))
+
+    def test_no_rate_is_shown_for_a_plan_without_credit(self):
+        offer = self.offers(399)['P3X']
+        self.assertEqual(offer['customer_total_cost_cents'], 0)
+        self.assertEqual(offer['customer_total_cents'], 39900)
+        self.assertFalse(offer['annual_interest_rate'])

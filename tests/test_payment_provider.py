@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
@@ -19,7 +21,8 @@ class TestPaymentProvider(AlmaCommon):
             set(provider.alma_plan_ids.mapped('code')),
             {'P1X_D+15', 'P1X_D+30', 'P1X_D+45', 'P2X', 'P3X', 'P4X'},
         )
-        self.assertEqual(provider.support_refund, 'partial')
+        # Odoo's own refund button stays hidden until it goes through Alma (issue 11).
+        self.assertEqual(provider.support_refund, 'none')
 
     def test_alma_journal_has_its_own_outstanding_account(self):
         journal = self.alma.journal_id
@@ -40,14 +43,40 @@ class TestPaymentProvider(AlmaCommon):
         self.assertEqual(action['params']['type'], 'success')
         self.assertIn("Clinique des Lilas (Alma stand-in)", action['params']['message'])
 
-    def test_check_connection_with_test_and_live_keys_of_one_merchant(self):
-        self.alma.alma_api_key_live = 'sk_live_standin'
-        self.alma.action_alma_check_connection()
-        self.assertEqual(self.alma_requests('GET', '/v1/me'), 2)
+    def alma_hosts(self):
+        """Alma's two hosts, here the stand-in's two faces: the sandbox (its root), which knows
+        test keys only, and the live API (under /live), which knows live keys only."""
+        self.alma.alma_api_url = False
+        return patch.multiple(const, API_URL_TEST=self.standin.url,
+                              API_URL_LIVE=self.standin.live_url)
 
-    def test_check_connection_refuses_keys_of_two_merchants(self):
+    def test_check_connection_sends_each_key_to_its_own_host(self):
+        self.alma.alma_api_key_live = 'sk_live_standin'
+        with self.alma_hosts():
+            action = self.alma.action_alma_check_connection()
+            self.assertEqual(self.alma_requests('GET', '/v1/me'), 1)
+            self.assertEqual(self.alma_requests('GET', '/live/v1/me'), 1)
+            self.assertEqual(action['params']['type'], 'success', action['params']['message'])
+            # The sandbox and the live account have their own ids: the state's one is kept.
+            self.assertEqual(self.alma.alma_merchant_id, 'merchant_11standinclinic')
+            self.alma.state = 'enabled'
+            self.alma.action_alma_check_connection()
+            self.assertEqual(self.alma.alma_merchant_id, 'merchant_11standinlive')
+            self.assertEqual(self.alma._alma_client().get_merchant()['id'],
+                             'merchant_11standinlive')
+
+    def test_check_connection_warns_when_the_keys_seem_of_two_businesses(self):
         self.alma.alma_api_key_live = 'sk_live_other'
-        with self.assertRaisesRegex(UserError, "same Alma account"):
+        with self.alma_hosts():
+            action = self.alma.action_alma_check_connection()
+        self.assertEqual(action['params']['type'], 'warning')
+        self.assertIn("the live key to Other merchant", action['params']['message'])
+        self.assertEqual(self.alma.alma_merchant_id, 'merchant_11standinclinic')
+
+    def test_a_live_key_on_the_sandbox_is_refused_clearly(self):
+        # An API URL set (a proxy, here the stand-in's sandbox face) receives both keys.
+        self.alma.alma_api_key_live = 'sk_live_standin'
+        with self.assertRaisesRegex(UserError, "live keys .* on the live API only"):
             self.alma.action_alma_check_connection()
         self.assertFalse(self.alma.alma_merchant_id)
 
@@ -69,13 +98,25 @@ class TestPaymentProvider(AlmaCommon):
             self.alma.write({'alma_api_key_live': 'sk_live_standin',
                              'alma_api_key_test': 'sk_live_standin'})
 
-    def test_api_url_follows_the_state(self):
+    def test_api_url_follows_the_key(self):
         self.alma.alma_api_url = False
         self.assertEqual(self.alma._alma_get_api_url(), const.API_URL_TEST)
+        self.assertEqual(self.alma._alma_get_api_url('sk_live_standin'), const.API_URL_LIVE)
         self.alma.alma_api_key_live = 'sk_live_standin'
         self.alma.state = 'enabled'
         self.assertEqual(self.alma._alma_get_api_url(), const.API_URL_LIVE)
+        self.assertEqual(self.alma._alma_get_api_url('sk_test_standin'), const.API_URL_TEST)
         self.assertEqual(self.alma._alma_get_api_key(), 'sk_live_standin')
+        self.alma.alma_api_url = self.standin.url
+        self.assertEqual(self.alma._alma_get_api_url('sk_live_standin'), self.standin.url)
+
+    def test_in_store_origin_starts_with_pos(self):
+        self.assertEqual(self.alma.alma_origin, const.DEFAULT_ORIGIN)
+        with self.assertRaisesRegex(ValidationError, "must start with pos_"):
+            self.alma.alma_origin = 'online'
+        self.alma.alma_origin = 'pos_device'
+        self.alma._alma_get_offers(399, self.currency_euro)
+        self.assertEqual(self.alma_requests('POST', '/v2/payments/eligibility'), 1)
 
     def test_missing_key_is_explained(self):
         self.alma.alma_api_key_test = False

@@ -6,6 +6,9 @@ URLs, headers or retries themselves.
 
 import logging
 import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -24,12 +27,14 @@ class AlmaError(UserError):
     'forbidden', 'not_found', 'rate_limited', 'server', 'timeout', 'connection', 'bad_response'.
     """
 
-    def __init__(self, message, kind, status=None, error_code=None, field_errors=()):
+    def __init__(self, message, kind, status=None, error_code=None, field_errors=(),
+                 retry_after=None):
         super().__init__(message)
         self.kind = kind
         self.status = status
         self.error_code = error_code
         self.field_errors = list(field_errors)
+        self.retry_after = retry_after  # seconds Alma asked to wait (429), or None
 
 
 class _TimeoutAdapter(HTTPAdapter):
@@ -159,9 +164,13 @@ class AlmaClient:
                     return response.content if raw else self._decode(response)
                 failure = self._error_from_response(response)
             retryable = failure.kind in ('timeout', 'connection', 'rate_limited', 'server')
+            if (failure.retry_after or 0) > const.RETRY_AFTER_MAX_SECONDS:
+                retryable = False  # Alma asks for a longer wait than a cashier can give.
             if attempt == attempts or not retryable:
                 raise failure
             delay = self.backoff * 2 ** (attempt - 1)
+            if failure.retry_after is not None:
+                delay = failure.retry_after  # Alma said when: neither sooner nor later.
             _logger.warning(
                 "Alma %s %s failed (%s), retry %s/%s in %.1f s",
                 method, path, failure.kind, attempt, attempts - 1, delay,
@@ -208,19 +217,19 @@ class AlmaClient:
         if not isinstance(body, dict):
             body = {}
         error_code = body.get('error_code')
-        detail = body.get('message') or body.get('error') or ''
+        detail = _meaningful(body.get('message')) or _meaningful(body.get('error'))
         _logger.warning("Alma answered %s: %s", status, response.text[:500])
         if status == 401:
             return AlmaError(
                 self.env._(
                     "Alma refused the API key. Copy the key again from your Alma dashboard "
-                    "(Settings › API keys) and check that it matches the provider's state "
-                    "(test keys start with sk_test_, live keys with sk_live_)."
+                    "(Settings › API keys): test keys (sk_test_…) work on Alma's sandbox only, "
+                    "live keys (sk_live_…) on the live API only."
                 ),
                 kind='auth', status=status, error_code=error_code,
             )
         if status == 400:
-            field_errors = body.get('errors') or []
+            field_errors = [error for error in body.get('errors') or [] if isinstance(error, dict)]
             return AlmaError(
                 self._validation_message(error_code, field_errors, detail),
                 kind='validation', status=status, error_code=error_code,
@@ -235,7 +244,7 @@ class AlmaClient:
             return AlmaError(
                 self.env._(
                     "This feature is not enabled on your Alma account. Contact Alma to "
-                    "enable it. (%s)", detail or error_code or status,
+                    "enable it. (%s)", detail or error_code or self._status_text(status),
                 ),
                 kind='forbidden', status=status, error_code=error_code,
             )
@@ -245,10 +254,16 @@ class AlmaClient:
                 kind='not_found', status=status, error_code=error_code,
             )
         if status == 429:
-            return AlmaError(
-                self.env._("Alma is receiving too many requests. Please try again in a minute."),
-                kind='rate_limited', status=status, error_code=error_code,
-            )
+            retry_after = _retry_after_seconds(response.headers.get('Retry-After'))
+            if retry_after:
+                message = self.env._(
+                    "Alma is receiving too many requests and asks to wait %s seconds. Please "
+                    "try again then.", retry_after)
+            else:
+                message = self.env._(
+                    "Alma is receiving too many requests. Please try again in a minute.")
+            return AlmaError(message, kind='rate_limited', status=status,
+                             error_code=error_code, retry_after=retry_after)
         if status >= 500:
             return AlmaError(
                 self.env._(
@@ -259,21 +274,84 @@ class AlmaClient:
             )
         return AlmaError(
             self.env._("Alma refused the request (error %(status)s): %(detail)s",
-                       status=status, detail=detail or error_code or ''),
+                       status=status, detail=detail or self._code_text(error_code)
+                       or self._status_text(status)),
             kind='bad_response', status=status, error_code=error_code,
         )
 
     def _validation_message(self, error_code, field_errors, detail):
+        """Alma's own words for a 400: each `errors[]` entry as "field: message"."""
         if error_code == 'merchant_cant_create_payments':
             return self.env._(
                 "Your Alma account cannot create payments yet. Finish its activation in the "
                 "Alma dashboard."
             )
-        lines = [
-            self.env._("%(field)s: %(problem)s", field=error.get('field') or '?',
-                       problem=error.get('message') or error.get('error_code') or '')
-            for error in field_errors if isinstance(error, dict)
-        ]
+        lines = [self._field_error_line(error) for error in field_errors]
+        lines = [line for line in lines if line]
         if not lines:
-            lines = [detail or error_code or '']
+            lines = [detail or self._code_text(error_code) or self._status_text(400)]
+        elif detail and detail not in lines:
+            lines.insert(0, detail)
         return self.env._("Alma refused the data sent:\n%s", '\n'.join(lines))
+
+    def _field_error_line(self, error):
+        field = _meaningful(error.get('field'))
+        problem = _meaningful(error.get('message')) or self._code_text(error.get('error_code'))
+        value = error.get('value')
+        if not _meaningful(error.get('message')) and isinstance(value, str | int | float) \
+                and not isinstance(value, bool) and str(value):
+            problem = self.env._("%(problem)s (value sent: %(value)s)",
+                                 problem=problem or self.env._("refused"), value=value)
+        if field and problem:
+            return self.env._("%(field)s: %(problem)s", field=field, problem=problem)
+        return problem or (field and self.env._("%s: refused", field)) or ''
+
+    def _code_text(self, error_code):
+        """A readable phrase for one of Alma's documented `error_code` values."""
+        if not error_code:
+            return ''
+        texts = {
+            'missing_field': self.env._("is required"),
+            'invalid_type': self.env._("has the wrong type"),
+            'invalid_value': self.env._("is not a valid value"),
+            'too_short': self.env._("is too short"),
+            'too_long': self.env._("is too long"),
+            'unique_violated': self.env._("is already used"),
+            'incompatible_parameters': self.env._("does not go with the other values sent"),
+            'validation_error': self.env._("the data sent is not valid"),
+            'invalid_state': self.env._("the payment is not in a state that allows this"),
+            'not_found': self.env._("not found"),
+            'generic_error': self.env._("refused (no detail given by Alma)"),
+        }
+        return texts.get(error_code) or self.env._("refused (Alma's code: %s)", error_code)
+
+    def _status_text(self, status):
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ''
+        return self.env._("HTTP error %(status)s %(phrase)s", status=status, phrase=phrase).strip()
+
+
+def _meaningful(text):
+    """The text, unless it says nothing ('', 'error', 'Error')."""
+    if not isinstance(text, str):
+        return ''
+    text = text.strip()
+    return '' if text.lower() in ('', 'error', 'errors', 'none', 'null') else text
+
+
+def _retry_after_seconds(header):
+    """Seconds to wait from an HTTP `Retry-After` (seconds or a date), or None."""
+    if not header:
+        return None
+    header = header.strip()
+    if header.isdigit():
+        return int(header)
+    try:
+        when = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0, round((when - datetime.now(timezone.utc)).total_seconds()))

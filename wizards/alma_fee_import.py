@@ -11,23 +11,54 @@ from datetime import time as dt_time
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-# Alma's accounting export, column by header label; Alma may add columns: they are ignored.
+# Alma's accounting export, column by header label, in French or English; Alma may add columns:
+# they are ignored. Neither the labels nor the units are published (alma-api.md, "Money"): fees
+# are read in cents ("456") or in decimal euros ("4,56", "4.56", "4,56 €").
 COLUMNS = {
-    'payment_id': ('iddupaiement', 'paymentid', 'payment'),
-    'refund_id': ('iddurembourssement', 'idduremboursement', 'refundid', 'refund'),
-    'fee': ('fraisalma', 'almafee', 'fee', 'feeamount', 'frais'),
-    'fee_vat': ('tvasurlesfrais', 'feevat', 'vatonfee', 'vat', 'tva'),
+    'payment_id': ('iddupaiement', 'identifiantdupaiement', 'paiement', 'paymentid', 'payment'),
+    'refund_id': ('iddurembourssement', 'idduremboursement', 'identifiantduremboursement',
+                  'remboursement', 'refundid', 'refund'),
+    'fee': ('fraisalma', 'commissionalma', 'frais', 'commission', 'almafee', 'almafees', 'fee',
+            'fees', 'feeamount'),
+    'fee_vat': ('tvasurlesfrais', 'tvasurlafrais', 'tvafrais', 'tva', 'feevat', 'vatonfee',
+                'vatonfees', 'vat'),
 }
 REQUIRED = ('payment_id', 'fee')
+AMOUNT_COLUMNS = ('fee',)
+EURO_HINTS = ('€', 'eur', 'euro', 'euros')
+CENT_HINTS = ('cents', 'cent', 'centimes', 'centime', 'ct', 'cts')
+# "4,56", "-4.56", "1 234,56", "4,56 €", "456": digits, optional thousands spaces, 1-2 decimals.
+AMOUNT_RE = re.compile(r'(-?)(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d{1,2}))?')
 
 
 def _label_key(label):
-    text = unicodedata.normalize('NFKD', label or '').encode('ascii', 'ignore').decode()
+    label = re.sub(r'\(.*?\)|\[.*?\]', ' ', label or '')  # "Frais Alma (€)": the unit apart
+    text = unicodedata.normalize('NFKD', label).encode('ascii', 'ignore').decode()
     return re.sub(r'[^a-z0-9]', '', text.lower())
+
+
+def _label_unit(label):
+    """'euros', 'cents' or None, from a unit written in the header: "Fee (EUR)", "Frais (cts)"."""
+    words = re.findall(r'€|[a-z]+', unicodedata.normalize('NFKD', (label or '').lower()))
+    if any(word in CENT_HINTS for word in words):
+        return 'cents'
+    if any(word in EURO_HINTS for word in words):
+        return 'euros'
+    return None
 
 
 def _cell(record, index):
     return record[index].strip() if index is not None and index < len(record) else ''
+
+
+def _amount_parts(text):
+    """(sign, units, decimals or None) of an amount cell, or None when it is not an amount."""
+    text = text.replace('€', '').replace('EUR', '').strip()
+    match = AMOUNT_RE.fullmatch(text)
+    if not match:
+        return None
+    sign, units, decimals = match.groups()
+    return sign, int(re.sub(r'\D', '', units)), decimals
 
 
 class AlmaFeeImport(models.TransientModel):
@@ -55,6 +86,9 @@ class AlmaFeeImport(models.TransientModel):
     def action_fetch(self):
         """Ask Alma for its accounting export of the period, then import it."""
         self.ensure_one()
+        if self.provider_id.company_id not in self.env.companies:
+            raise UserError(self.env._("This Alma account belongs to another company."))
+        # sudo: the API key is read by the server only, for this company's own account.
         provider = self.provider_id.sudo()
         client = provider._alma_client()
         start = int(datetime.combine(self.date_from, dt_time.min).timestamp())
@@ -109,7 +143,9 @@ class AlmaFeeImport(models.TransientModel):
             delimiter = ','
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         header = next(reader, [])
-        keys = {_label_key(label): index for index, label in enumerate(header)}
+        keys = {}
+        for index, label in enumerate(header):
+            keys.setdefault(_label_key(label), index)
         columns = {name: next((keys[label] for label in labels if label in keys), None)
                    for name, labels in COLUMNS.items()}
         missing = [name for name in REQUIRED if columns[name] is None]
@@ -117,22 +153,61 @@ class AlmaFeeImport(models.TransientModel):
             raise UserError(self.env._(
                 "This is not Alma's accounting export: no column %(columns)s among %(header)s.",
                 columns=', '.join(missing), header=', '.join(header)))
+        records = [(number, record) for number, record in enumerate(reader, start=2)
+                   if any(cell.strip() for cell in record)]
+        units = {name: self._alma_column_unit(header[columns[name]], [
+            _cell(record, columns[name]) for _number, record in records])
+            for name in AMOUNT_COLUMNS}
         rows, errors = [], []
-        for number, record in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in record):
-                continue
+        for number, record in records:
             values = {name: _cell(record, index) for name, index in columns.items()}
-            if not values['payment_id'] or not re.fullmatch(r'-?\d+', values['fee'] or '0'):
-                errors.append(number)
+            if not values['payment_id']:
+                errors.append(self.env._("line %(line)s, column %(column)s: no payment id",
+                                         line=number, column=header[columns['payment_id']]))
+                continue
+            fee = self._alma_amount_cents(values['fee'], units['fee'])
+            if fee is None:
+                errors.append(self.env._(
+                    "line %(line)s, column %(column)s: \"%(value)s\" is not an amount in "
+                    "euros (4,56 or 4.56) or in cents (456)",
+                    line=number, column=header[columns['fee']], value=values['fee']))
                 continue
             rows.append({'payment_id': values['payment_id'], 'refund_id': values['refund_id'],
-                         'fee': int(values['fee'] or 0)})
+                         'fee': fee})
         if errors:
-            raise UserError(self.env._("Lines %s cannot be read: nothing was imported.",
-                              ', '.join(map(str, errors))))
+            shown = errors[:10]
+            if len(errors) > len(shown):
+                shown.append(self.env._("and %s more", len(errors) - len(shown)))
+            raise UserError(self.env._("Nothing was imported: %s.", '; '.join(shown)))
         if not rows:
             raise UserError(self.env._("The file has no line."))
         return rows
+
+    def _alma_column_unit(self, label, cells):
+        """'euros' or 'cents' for an amount column: its header says so, or any cell with
+        decimals ("4,56") makes the whole column euros; whole numbers alone are cents."""
+        unit = _label_unit(label)
+        if unit:
+            return unit
+        if any((_amount_parts(cell) or (None, None, None))[2] is not None for cell in cells):
+            return 'euros'
+        return 'cents'
+
+    def _alma_amount_cents(self, text, unit):
+        """The integer cents of an amount cell ('' is 0), or None when it is not an amount."""
+        if not text:
+            return 0
+        parts = _amount_parts(text)
+        if parts is None:
+            return None
+        sign, units, decimals = parts
+        if unit == 'cents':
+            if decimals is not None:
+                return None  # "4,56" in a column of cents is not a number of cents
+            cents = units
+        else:
+            cents = units * 100 + int((decimals or '0').ljust(2, '0'))
+        return -cents if sign else cents
 
     def _alma_notify(self, result):
         message = self.env._(

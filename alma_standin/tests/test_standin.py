@@ -16,7 +16,7 @@ from alma_standin import StandIn
 from alma_standin.plans import add_months, noon_utc, utc_day
 
 KEY = "sk_test_standin"
-OTHER_KEY = "sk_live_other"
+OTHER_KEY = "sk_test_other"
 ACCEPTED_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000000000000002"
 
@@ -47,7 +47,9 @@ def call(standin, http):
 
     def send(method, path, key=KEY, timeout=5, **kwargs):
         headers = {"Authorization": f"Alma-Auth {key}"} if key else {}
-        return http.request(method, standin.url + path, headers=headers, timeout=timeout, **kwargs)
+        # Live keys go to the live face, as Alma's clients pick the host from the key.
+        base = standin.live_url if (key or "").startswith("sk_live_") else standin.url
+        return http.request(method, base + path, headers=headers, timeout=timeout, **kwargs)
 
     return send
 
@@ -153,7 +155,9 @@ def test_me_shows_the_merchant_of_the_key(call):
     test = call("GET", "/v1/me").json()
     live = call("GET", "/v1/me", key="sk_live_standin").json()
     other = call("GET", "/v1/me", key=OTHER_KEY).json()
-    assert test == live
+    # Sandbox and live accounts are independent: same name, not the same id.
+    assert test["name"] == live["name"]
+    assert live["id"] == "merchant_11standinlive"
     assert test["id"] == "merchant_11standinclinic"
     assert test["name"] == "Clinique des Lilas (Alma stand-in)"
     assert test["can_create_payments"] is True
@@ -209,12 +213,11 @@ def test_eligibility_limits_are_inclusive(call, amount, eligible):
 def test_eligibility_follows_plan_changes(standin, call):
     standin.set_plan_limits(10000, 300000)
     standin.update_plan(installments_count=4, allowed=False)
-    below, disabled, unknown = eligibility(call, 9999, (3, 0), (4, 0), (10, 0))
+    below, disabled = eligibility(call, 9999, (3, 0), (4, 0), (10, 0))  # no 10x plan: no result
     assert below["constraints"] == {"purchase_amount": {"minimum": 10000, "maximum": 300000}}
-    for result in (disabled, unknown):
-        assert result["eligible"] is False
-        assert result["reasons"] == {"installments_count": "not_allowed"}
-        assert "constraints" not in result
+    assert disabled["eligible"] is False
+    assert disabled["reasons"] == {"installments_count": "not_allowed"}
+    assert "constraints" not in disabled
     assert eligibility(call, 250000, (3, 0))[0]["eligible"] is True
 
 
@@ -367,7 +370,8 @@ def test_created_payment_is_complete(standin, create, call):
     assert payment["kind"] == "P3X"
     assert payment["origin"] == "pos_sms"
     assert payment["purchase_amount"] == 39900
-    assert payment["expired_at"] - payment["created"] == 3600
+    assert payment["expired_at"] is None  # Until the link has expired.
+    assert standin._state.meta[payment["id"]].deadline - payment["created"] == 3600
     assert payment["created"] >= before
     assert payment["orders"][0]["merchant_reference"] == "S00042"
     assert payment["custom_data"] == {"order": 7}
@@ -378,12 +382,12 @@ def test_created_payment_is_complete(standin, create, call):
     assert standin.payments[payment["id"]] == payment
     deferred = create(installments_count=1, deferred_days=30)
     assert deferred["kind"] == "P1X_D+30"
-    assert deferred["expired_at"] - deferred["created"] == 7 * 24 * 3600
+    assert standin._state.meta[deferred["id"]].deadline - deferred["created"] == 7 * 24 * 3600
 
 
 def test_list_pages_newest_first(create, call, standin):
     ids = [create(purchase_amount=10000 + n)["id"] for n in range(5)]
-    create(key="sk_live_other")
+    create(key=OTHER_KEY)
     first = call("GET", "/v1/payments?limit=2").json()
     assert [p["id"] for p in first["data"]] == [ids[4], ids[3]]
     assert first["has_more"] is True
@@ -403,7 +407,9 @@ def test_another_merchant_gets_404(create, call):
     assert answer.status_code == 404
     assert answer.json() == {"error_code": "not_found", "message": "Payment not found"}
     assert call("GET", "/v1/payments/payment_unknown").status_code == 404
-    assert call("GET", f"/v1/payments/{payment['id']}", key="sk_live_standin").status_code == 200
+    assert call("GET", f"/v1/payments/{payment['id']}").status_code == 200
+    # The clinic's live account is another account: its payments are not the sandbox's.
+    assert call("GET", f"/v1/payments/{payment['id']}", key="sk_live_standin").status_code == 404
 
 
 # --- cancel, SMS ----------------------------------------------------------------------------
@@ -455,7 +461,8 @@ def test_send_sms_is_403_when_the_feature_is_off(standin, create, call):
     assert answer.status_code == 403
     assert answer.json()["error_code"] == "feature_not_enabled"
     assert standin.sms_outbox == []
-    assert call("POST", f"/v1/payments/{payment['id']}/send-email").json() == {}
+    # No Alma client or plugin calls a send-email endpoint: the stand-in has none.
+    assert call("POST", f"/v1/payments/{payment['id']}/send-email").status_code == 404
 
 
 def test_sms_outbox_page_links_to_the_payment(standin, create, call, http):
@@ -572,12 +579,14 @@ def test_refunds_partial_full_and_over(standin, create, call):
     assert over.status_code == 400
     assert over.json()["errors"][0]["field"] == "amount"
 
-    rest = call("POST", f"/v1/payments/{pid}/refunds", json={"merchant_reference": "R2"})
+    rest = call("POST", f"/v1/payments/{pid}/refund", json={"merchant_reference": "R2"})
     refunds = rest.json()["refunds"]
     assert [r["amount"] for r in refunds] == [10000, 29900]
     assert refunds[1]["merchant_reference"] == "R2"
     assert all(r["id"].startswith("refund_") and r["created"] for r in refunds)
-    assert call("GET", f"/v1/payments/{pid}/refunds").json() == {"refunds": refunds}
+    # Alma has no `/refunds` endpoint: the stand-in offers none either.
+    assert call("GET", f"/v1/payments/{pid}/refunds").status_code == 404
+    assert call("POST", f"/v1/payments/{pid}/refunds", json={}).status_code in (404, 405)
     assert standin.payments[pid]["amount_already_refunded"] == 39900
     assert call("POST", f"/v1/payments/{pid}/refund", json={}).status_code == 400
 
@@ -596,7 +605,7 @@ def test_accounting_export_csv(standin, create, call):
     three = create(purchase_amount=12000)
     deferred = create(purchase_amount=50000, installments_count=1, deferred_days=30)
     create(purchase_amount=20000)  # never paid: not in the export
-    create(key="sk_live_other")
+    create(key=OTHER_KEY)
     standin.pay(three["id"])
     standin.pay(deferred["id"])
     call("POST", f"/v1/payments/{three['id']}/refund", json={"amount": 2000})
@@ -694,3 +703,87 @@ def test_admin_routes(standin, create, http):
     assert f'href="/pay/{payment["id"]}"' in home and "expiré" in home
     assert http.post(f"{standin.url}/_standin/reset").json() == {"reset": True}
     assert standin.payments == {} and standin.requests == []
+
+
+# --- what Alma does that a client must not assume away (issue 9) -----------------------------
+
+
+def test_a_key_works_on_its_own_host_only(standin, http):
+    """Sandbox at the root, live under /live: a key of the other environment gets 401."""
+
+    def me(base, key):
+        return http.get(base + "/v1/me", headers={"Authorization": f"Alma-Auth {key}"}, timeout=5)
+
+    assert me(standin.url, "sk_test_standin").status_code == 200
+    assert me(standin.live_url, "sk_live_standin").status_code == 200
+    refused = me(standin.url, "sk_live_standin")
+    assert refused.status_code == 401
+    assert refused.json() == {"message": "Credentials invalid or not supplied"}
+    assert me(standin.live_url, "sk_test_standin").status_code == 401
+    assert ("GET", "/live/v1/me") in standin.requests
+
+
+def test_eligibility_is_keyed_by_plan_not_by_position(standin, call):
+    """Results come in the stand-in's order, with `kind`; a plan the account lacks has none."""
+    standin.remove_plan(1, 45)
+    results = eligibility(call, 39900, (3, 0), (1, 45), (2, 0), (1, 15))
+    assert [(r["kind"], r["installments_count"], r["deferred_days"]) for r in results] == [
+        ("general", 1, 15),
+        ("general", 2, 0),
+        ("general", 3, 0),
+    ]
+    answer = call(
+        "POST",
+        "/v2/payments/eligibility",
+        json={"purchase_amount": 39900, "origin": "pos_sms",
+              "queries": [{"installments_count": 3}]},
+    )
+    assert [r["kind"] for r in answer.json()] == ["pos"]
+
+
+def test_a_lending_rate_costs_interest_on_top_of_the_fee(standin, call, create):
+    standin.update_plan(4, customer_lending_rate=1200)  # 12 % a year
+    [result] = eligibility(call, 40000, (4, 0))
+    interest = [i["customer_interest"] for i in result["payment_plan"]]
+    # 1 % a month on what is still owed after each installment: 3 €, 2 €, 1 €.
+    assert interest == [0, 300, 200, 100]
+    fee = 580  # 1.45 % of 400 euros
+    assert result["customer_fee"] == fee
+    assert result["customer_total_cost_amount"] == fee + 600
+    assert result["annual_interest_rate"] == 1200
+    total = sum(i["total_amount"] for i in result["payment_plan"])
+    assert total == 40000 + result["customer_total_cost_amount"]
+    payment = create(purchase_amount=40000, installments_count=4)
+    assert payment["customer_interest"] == 600
+    assert sum(i["total_amount"] for i in payment["payment_plan"]) == 40000 + fee + 600
+
+
+def test_an_unknown_origin_is_refused(call, create):
+    answer = call(
+        "POST", "/v2/payments/eligibility", json={"purchase_amount": 39900, "origin": "web"}
+    )
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["field"] == "origin"
+    assert create(origin="online_in_page")["origin"] == "online_in_page"
+    assert create(origin="pos_device")["origin"] == "pos_device"
+
+
+def test_429_carries_the_retry_after_asked(standin, call):
+    standin.fail(429, method="GET", path_prefix="/v1/me", retry_after=7)
+    answer = call("GET", "/v1/me")
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "7"
+    assert call("GET", "/v1/me").status_code == 200
+
+
+def test_expired_at_stays_empty_until_the_link_has_expired(standin, create, call):
+    """Alma's `expired_at` is a fact, not a deadline (shared/alma-api.md)."""
+    payment = create()
+    assert payment["expired_at"] is None
+    assert call("GET", f"/v1/payments/{payment['id']}").json()["expired_at"] is None
+    standin.expire(payment["id"])
+    assert call("GET", f"/v1/payments/{payment['id']}").json()["expired_at"] is not None
+
+
+def test_the_payment_gives_the_merchant_fee(create):
+    assert create()["merchant_target_fee"] > 0

@@ -267,6 +267,16 @@ export class PaymentAlma extends PaymentInterface {
     }
 
     /**
+     * Read the line's Alma payment from the server (after a notification on the bus).
+     */
+    async refreshStatus(uuid) {
+        const result = await this._call("alma_get_status", [uuid], { silent: true });
+        if (result && result.payment) {
+            this.handleStatus(result.payment);
+        }
+    }
+
+    /**
      * Re-attach a line to its Alma payment (after a reload, or when the payment screen opens
      * again): show the waiting UI or the final state.
      */

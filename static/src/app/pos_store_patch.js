@@ -14,16 +14,15 @@ patch(PosStore.prototype, {
     },
 
     /**
-     * The server notifies every state change of an Alma payment (IPN, cron, cancel).
+     * The server notifies every state change of an Alma payment (IPN, cron, cancel) with the
+     * line's uuid and the state only: the bus channel is public, so the till reads the rest
+     * through its own authenticated RPC.
      */
     onAlmaPaymentStatus(payload) {
-        const payment = payload?.payment || payload;
-        if (!payment?.pos_payment_uuid) {
-            return;
-        }
-        const terminal = this.getAlmaTerminal(payment.pos_payment_uuid);
-        if (terminal) {
-            terminal.handleStatus(payment);
+        const uuid = payload?.pos_payment_uuid;
+        const terminal = uuid && this.getAlmaTerminal(uuid);
+        if (terminal && terminal.findLine(uuid)) {
+            terminal.refreshStatus(uuid);
         }
     },
 

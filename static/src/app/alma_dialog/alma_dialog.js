@@ -1,6 +1,7 @@
 import { _t } from "@web/core/l10n/translation";
 import { Component, onMounted, onWillDestroy, useState } from "@odoo/owl";
 import { Dialog } from "@web/core/dialog/dialog";
+import { formatFloat } from "@web/core/utils/numbers";
 import { usePos } from "@point_of_sale/app/store/pos_hook";
 import { almaErrorMessage, almaFormatDueDate } from "@payment_alma/app/alma_utils";
 
@@ -139,8 +140,23 @@ export class AlmaDialog extends Component {
         }
         return offer.customer_fee;
     }
+    /** Interest on top of the fees, when the plan is a credit with a lending rate. */
+    get customerInterest() {
+        return this.finalOffer?.customer_interest || 0;
+    }
     get canOfferFees() {
-        return Boolean(this.selectedOffer && this.selectedOffer.customer_fee > 0);
+        return Boolean(this.selectedOffer && this.selectedOffer.customer_total_cost > 0);
+    }
+    /**
+     * The annual rate Alma gives for a plan that costs the customer something (French consumer
+     * credit law wants it shown), e.g. "12.00 %"; "" when Alma gives none.
+     */
+    annualRate(offer) {
+        const rate = offer?.annual_interest_rate;
+        if (typeof rate !== "number" || !(rate > 0)) {
+            return "";
+        }
+        return _t("%s %", formatFloat(rate, { digits: [false, 2] }));
     }
     get selectedContact() {
         return this.state.contacts.find((contact) => contact.id === this.state.contactId);

@@ -1,0 +1,72 @@
+import logging
+
+from odoo import http
+from odoo.exceptions import ValidationError
+from odoo.http import request
+
+from odoo.addons.account_payment.controllers.portal import PortalAccount
+
+_logger = logging.getLogger(__name__)
+
+
+class AlmaPortalController(http.Controller):
+    """The customer's side of Alma in Odoo's payment form: create the payment, come back."""
+
+    _create_url = '/payment/alma/payment'
+    _return_url = '/payment/alma/return'
+
+    @http.route(_create_url, type='json', auth='public')
+    def alma_create_payment(self, reference, plan_id, access_token):
+        """Create the Alma payment of a transaction of the payment form, in the chosen plan.
+
+        The access token (from the transaction's processing values) proves the transaction is
+        the caller's; amounts, currency and customer are read from the transaction itself.
+        """
+        # sudo: the customer may be the public user; the access token checked below proves that
+        # the transaction is theirs, and nothing else is taken from the request but the plan.
+        tx_sudo = request.env['payment.transaction'].sudo().search([
+            ('reference', '=', reference or ''), ('provider_code', '=', 'alma'),
+        ], limit=1)
+        if not tx_sudo or not tx_sudo._alma_check_access_token(access_token):
+            raise ValidationError(request.env._("The access token is invalid."))
+        try:
+            plan_id = int(plan_id)
+        except (TypeError, ValueError):
+            plan_id = 0
+        # sudo: plans are configuration; only one of the provider's plans is accepted.
+        plan = request.env['payment.alma.plan'].sudo().browse(plan_id).exists()
+        return tx_sudo._alma_create_payment(plan)
+
+    @http.route(_return_url, type='http', auth='public', methods=['GET', 'POST'], csrf=False,
+                save_session=False)
+    def alma_return(self, pid=None, **_kwargs):
+        """The customer's return from Alma's page (paid, refused or given up).
+
+        Only the payment id is read from the request, to find our record; its state is re-read
+        from Alma. `save_session=False` as for Mollie: the redirection to the status page brings
+        the session (and its monitored transaction) back.
+        """
+        # sudo: whoever comes back from Alma; the id only selects a payment to re-read from Alma.
+        payment = request.env['alma.payment'].sudo().search([
+            ('alma_id', '=', pid or ''), ('transaction_reference', '!=', False),
+        ], limit=1)
+        if payment:
+            payment._alma_refresh(source='return')
+        else:
+            _logger.warning("Return from Alma for an unknown payment %r", pid)
+        return request.redirect('/payment/status')
+
+
+class AlmaPortalAccount(PortalAccount):
+
+    def _invoice_get_page_view_values(self, invoice, access_token, payment=False, **kwargs):
+        """Override of `account_payment` to give the payment form the invoice's access token.
+
+        A logged-in customer opening /my/invoices/<id> has no token in the URL, and the form's
+        "Pay now" then fails for every provider (`invoice_transaction()` needs the token). The
+        route has already checked the user's access to the invoice.
+        """
+        if not access_token and not request.env.user._is_public() and invoice._has_to_be_paid():
+            access_token = invoice._portal_ensure_token()
+        return super()._invoice_get_page_view_values(
+            invoice, access_token, payment=payment, **kwargs)

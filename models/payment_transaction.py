@@ -1,0 +1,151 @@
+import logging
+
+from odoo import SUPERUSER_ID, api, models
+from odoo.exceptions import UserError, ValidationError
+
+from odoo.addons.payment import utils as payment_utils
+from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
+from odoo.addons.payment_alma.utils.alma_client import AlmaError
+from odoo.addons.payment_alma.utils.money import to_cents
+
+_logger = logging.getLogger(__name__)
+
+# Alma's `origin` of a payment made on the merchant's website.
+ONLINE_ORIGIN = 'online'
+# Alma's states of a payment whose customer has not started paying yet.
+NOT_STARTED_STATES = ('not_started', 'not_ready')
+
+
+class PaymentTransaction(models.Model):
+    _inherit = 'payment.transaction'
+
+    # === BUSINESS METHODS: the payment form === #
+
+    def _get_specific_processing_values(self, processing_values):
+        """Override of `payment` to sign the request that creates the Alma payment of the form."""
+        res = super()._get_specific_processing_values(processing_values)
+        if self.provider_code != 'alma':
+            return res
+        return {**res, 'alma_access_token': self._alma_access_token()}
+
+    def _alma_access_token(self):
+        self.ensure_one()
+        return payment_utils.generate_access_token(
+            self.reference, to_cents(self.amount), self.currency_id.id, self.partner_id.id)
+
+    def _alma_check_access_token(self, access_token):
+        self.ensure_one()
+        return payment_utils.check_access_token(
+            access_token, self.reference, to_cents(self.amount), self.currency_id.id,
+            self.partner_id.id)
+
+    def _alma_create_payment(self, plan):
+        """Create (once per transaction) the Alma payment in the plan the customer chose.
+
+        Every figure is recomputed on the server from the transaction; the Alma payment is
+        committed on its own, so this transaction is not written here: the state path
+        (`_alma_sync_from_payments`) brings it up to date, now or at the next request.
+
+        :return: {'url': Alma's payment page} or {'error': a message for the customer}
+        """
+        self.ensure_one()
+        if self.provider_code != 'alma' or self.state != 'draft' or self.operation not in (
+                'online_direct', 'online_redirect'):
+            raise ValidationError(self.env._("This transaction cannot be paid with Alma."))
+        if not plan or plan not in self.provider_id.alma_plan_ids:
+            return {'error': self.env._("Choose one of the plans offered.")}
+        contact = self.partner_id
+        # The customer pays for themselves: no cashier or seller here whose own details Alma
+        # must be kept from (the till's rule reads the current user as the seller).
+        AlmaPayment = self.env['alma.payment'].with_user(SUPERUSER_ID)
+        try:
+            result = AlmaPayment._alma_create_for(
+                self.provider_id,
+                key=f'tx:{self.reference}',
+                amount=self.amount,
+                currency=self.currency_id,
+                plan=plan,
+                contact=contact,
+                partner=contact.commercial_partner_id,
+                fees_offered=False,
+                send_mode='here',
+                transaction_reference=self.reference,
+            )
+        except (UserError, AlmaError) as error:
+            return {'error': error.args[0]}
+        if result.get('error') or not result.get('url'):
+            return {'error': result.get('error') or self.env._("Alma did not answer.")}
+        return {'url': result['url']}
+
+    # === BUSINESS METHODS: the one state path's effect on transactions === #
+
+    @api.model
+    def _alma_payment_values(self, payment):
+        """What the Alma payment of a transaction adds to what is sent to Alma.
+
+        :param payment: the `alma.payment` of a transaction (`transaction_reference` set)
+        :return: values of Alma's `payment` object: the return URLs and the online origin
+        """
+        base_url = payment.provider_id.get_base_url()
+        return_url = f'{base_url}{AlmaPortalController._return_url}'
+        return {
+            'origin': ONLINE_ORIGIN,
+            'return_url': return_url,
+            'failure_return_url': return_url,
+            'customer_cancel_url': return_url,
+        }
+
+    @api.model
+    def _alma_sync_from_payments(self, payments):
+        """Bring the transactions of these Alma payments to the state Alma gave them.
+
+        Called by `alma.payment._alma_on_state_change`, whatever told the change (return from
+        Alma's page, notification, cron). A transaction is done only when the accepted payment
+        is for exactly its amount and currency.
+        """
+        payments = payments.filtered('transaction_reference')
+        if not payments:
+            return self
+        txs = self.search([
+            ('reference', 'in', payments.mapped('transaction_reference')),
+            ('provider_code', '=', 'alma'),
+        ])
+        tx_by_reference = {tx.reference: tx for tx in txs}
+        for payment in payments:
+            tx = tx_by_reference.get(payment.transaction_reference)
+            if not tx:
+                _logger.warning("Alma payment %s: no transaction %s", payment.alma_id,
+                                payment.transaction_reference)
+                continue
+            if payment.alma_id and tx.provider_reference != payment.alma_id:
+                tx.provider_reference = payment.alma_id
+            tx._alma_apply_payment_state(payment)
+        return txs
+
+    def _alma_apply_payment_state(self, payment):
+        self.ensure_one()
+        state = payment.state
+        if state == 'accepted':
+            if (payment.currency_id != self.currency_id
+                    or payment.price_cents != to_cents(self.amount)
+                    or payment.purchase_amount_cents != payment.price_cents):
+                self._set_error(self.env._(
+                    "Alma accepted %(alma)s but the transaction is for %(expected)s.",
+                    alma=payment.currency_id.format(payment.price),
+                    expected=self.currency_id.format(self.amount),
+                ))
+            else:
+                self._set_done()
+        elif state == 'waiting':
+            # A link nobody opened yet is not a pending payment: the customer may still go
+            # back and pay otherwise. Pending once Alma has started scoring the customer.
+            if payment.alma_state and payment.alma_state not in NOT_STARTED_STATES:
+                self._set_pending()
+        elif state == 'refused':
+            self._set_error(payment.state_reason or self.env._("Alma refused the payment."))
+        elif state in ('expired', 'cancelled'):
+            self._set_canceled(
+                payment.state_reason or self.env._("The Alma payment was cancelled."))
+        elif state == 'error':
+            self._set_error(
+                payment.state_reason or self.env._("The payment was not sent to Alma."))

@@ -1,0 +1,171 @@
+/** @odoo-module **/
+/* Odoo's payment form with Alma: the customer picks a plan inline, pays on the stand-in's page
+ * (a real POST to the stand-in, as the POS tours do), and comes back through Alma's return
+ * link. The form's redirection to Alma is recorded instead of followed: a tour cannot run on
+ * another site's page. */
+
+import { registry } from "@web/core/registry";
+
+const ACCEPTED_CARD = "4242424242424242";
+const DECLINED_CARD = "4000000000000002";
+
+function fail(message) {
+    throw new Error(message);
+}
+
+function chooseAlma(planCode) {
+    return [
+        {
+            content: "Alma is offered: choose it",
+            trigger: "input[name='o_payment_radio'][data-provider-code='alma']",
+            run: "click",
+        },
+        {
+            content: "the plans Alma takes for this amount, with their schedules",
+            trigger: `.o_alma_inline_form .o_alma_plan[data-plan-code='${planCode}']`,
+            run() {
+                const plan = document.querySelector(
+                    `.o_alma_plan[data-plan-code='${planCode}']`
+                );
+                const rows = plan.querySelectorAll(".o_alma_schedule tr");
+                if (planCode === "P3X" && rows.length !== 3) {
+                    fail(`3 installments expected, got ${rows.length}`);
+                }
+                if (!plan.querySelector(".o_alma_fees")?.textContent.trim()) {
+                    fail("The plan's fees are not shown");
+                }
+            },
+        },
+        {
+            content: `choose ${planCode}`,
+            trigger: `.o_alma_plan[data-plan-code='${planCode}'] input[name='o_alma_plan']`,
+            run: "click",
+        },
+        {
+            content: "record where the form sends the customer",
+            trigger: "body",
+            run() {
+                const submit = HTMLFormElement.prototype.submit;
+                HTMLFormElement.prototype.submit = function () {
+                    if (this.id === "o_payment_redirect_form") {
+                        const url = new URL(this.action);
+                        new FormData(this).forEach((value, name) =>
+                            url.searchParams.set(name, value)
+                        );
+                        document.body.dataset.almaRedirect = url.href;
+                    } else {
+                        submit.call(this);
+                    }
+                };
+            },
+        },
+    ];
+}
+
+/** Click "Pay" and wait for the form to send the customer to Alma (the UI stays blocked). */
+async function clickPayAndGetAlmaUrl() {
+    document.querySelector("button[name='o_payment_submit_button']").click();
+    for (let attempt = 0; attempt < 200; attempt++) {
+        if (document.body.dataset.almaRedirect) {
+            return document.body.dataset.almaRedirect;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    fail("The payment form did not send the customer to Alma");
+}
+
+function paysOnAlmaAndComesBack(card = ACCEPTED_CARD) {
+    return [
+        {
+            content: `pay: the customer is sent to Alma's page and pays with ${card}`,
+            trigger: "button[name='o_payment_submit_button']:enabled",
+            async run() {
+                const almaUrl = await clickPayAndGetAlmaUrl();
+                const match = new URL(almaUrl).pathname.match(/\/pay\/([^/?#]+)/);
+                if (!match) {
+                    fail(`Unexpected Alma page: ${almaUrl}`);
+                }
+                const page = await fetch(almaUrl, { mode: "no-cors" });
+                if (page.type !== "opaque" && !page.ok) {
+                    fail(`Alma's page answered ${page.status}`);
+                }
+                await fetch(almaUrl, {
+                    method: "POST",
+                    mode: "no-cors",
+                    body: new URLSearchParams({ card_number: card }),
+                });
+                // Alma's return link: its return_url with `pid` appended.
+                window.location.href = `/payment/alma/return?pid=${match[1]}`;
+            },
+            expectUnloadPage: true,
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("AlmaPortalPayNow", {
+    steps: () => [
+        {
+            content: "Pay now",
+            trigger: "a[data-bs-target='#pay_with']",
+            run: "click",
+        },
+        ...chooseAlma("P3X"),
+        ...paysOnAlmaAndComesBack(),
+        {
+            content: "back on the invoice, paid",
+            trigger: "#invoice_content",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("AlmaPaymentLink", {
+    steps: () => [
+        ...chooseAlma("P3X"),
+        ...paysOnAlmaAndComesBack(),
+        {
+            content: "the payment is confirmed",
+            trigger: ".alert-success",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("AlmaPaymentLinkDeclined", {
+    steps: () => [
+        ...chooseAlma("P4X"),
+        ...paysOnAlmaAndComesBack(DECLINED_CARD),
+        {
+            content: "the customer is told the payment failed",
+            trigger: ".alert-danger, .alert-warning",
+        },
+    ],
+});
+
+/* The shop (website_sale, installed in the test database only: no import from it here). The
+ * product is a service, so the checkout goes from the cart straight to the payment step. */
+registry.category("web_tour.tours").add("AlmaShopCheckout", {
+    steps: () => [
+        {
+            content: "add the product to the cart",
+            trigger: "#add_to_cart",
+            run: "click",
+        },
+        {
+            content: "go to the cart",
+            trigger: "a:has(sup.my_cart_quantity:contains(/^1$/))",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "checkout",
+            trigger: "a[href^='/shop/checkout']",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        ...chooseAlma("P3X"),
+        ...paysOnAlmaAndComesBack(),
+        {
+            content: "back on the shop: the order is confirmed and the payment accepted",
+            trigger: ".oe_website_sale_tx_status .alert-success",
+        },
+    ],
+});

@@ -1,0 +1,86 @@
+"""Issue 9 (points 4, 5, 8): the add-on reads Alma's payment as the real Alma writes it."""
+import uuid
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.tests.common import AlmaPosCommon
+
+
+@tagged('post_install', '-at_install')
+class TestRealAlma(AlmaPosCommon):
+
+    def setUp(self):
+        super().setUp()
+        self.standin.configure(ipn_delay=600)
+        self.method = self.alma_pos_method.with_user(self.pos_user)
+
+    def send(self):
+        answer = self.method.alma_send({
+            'pos_payment_uuid': str(uuid.uuid4()), 'pos_order_uuid': str(uuid.uuid4()),
+            'pos_order_name': "Order 00001-001-0001", 'amount': 399.0,
+            'plan_id': self.env.ref('payment_alma.plan_3x').id, 'contact_id': self.jean.id,
+            'partner_id': self.jean.id, 'send_mode': 'link',
+        })
+        self.assertFalse(answer.get('error'), answer.get('error'))
+        return self.env['alma.payment'].browse(answer['payment']['id'])
+
+    def poll(self):
+        self.env['alma.payment']._cron_alma_poll_pending()
+
+    def fee_lines(self, payment):
+        return self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)])
+
+    # === 4. Expiry: a deadline from the creation, Alma's expired_at only once expired === #
+
+    def test_4_the_deadline_comes_from_the_creation_not_from_expired_at(self):
+        payment = self.send()
+        remote = self.standin.payments[payment.alma_id]
+        self.assertIsNone(remote['expired_at'])
+        created = fields.Datetime.to_datetime(
+            fields.Datetime.to_string(payment.create_date)).replace(microsecond=0)
+        deadline = created + timedelta(minutes=const.LINK_EXPIRES_AFTER_MINUTES)
+        self.assertLess(abs((payment.expires_at - deadline).total_seconds()), 5)
+        self.assertTrue(self.method.alma_get_status(payment.pos_payment_uuid)
+                        ['payment']['expires_at'], "the till's countdown has its deadline")
+        self.poll()
+        self.assertEqual(payment.state, 'waiting', "an empty expired_at is no expiry")
+        self.standin.expire(payment.alma_id)
+        self.poll()
+        self.assertEqual(payment.state, 'expired')
+
+    # === 5. The merchant's fee: Alma's own figure when it gives one === #
+
+    def test_5_the_fee_is_alma_merchant_target_fee(self):
+        payment = self.send()
+        self.assertEqual(payment.merchant_fee_source, 'estimate')
+        self.standin.payments[payment.alma_id]['merchant_target_fee'] = 1200
+        self.standin.pay(payment.alma_id)
+        self.poll()
+        line = self.fee_lines(payment)
+        self.assertEqual((line.fee, line.fee_vat, line.fee_source), (12.0, 2.4, 'alma'))
+        self.assertEqual(line.net, 399.0 - 12.0 - 2.4)
+
+    def test_5_the_estimate_stays_when_alma_gives_no_fee(self):
+        payment = self.send()
+        del self.standin.payments[payment.alma_id]['merchant_target_fee']
+        self.standin.pay(payment.alma_id)
+        self.poll()
+        line = self.fee_lines(payment)
+        self.assertEqual((line.fee, line.fee_source), (11.57, 'estimate'))
+
+    # === 8. Refunds: what Alma refunded, not what we assumed === #
+
+    def test_8_refunds_recorded_from_alma_refunds(self):
+        payment = self.send()
+        self.standin.pay(payment.alma_id)
+        self.poll()
+        # A partial refund made elsewhere (Alma's dashboard), then ours of what is left.
+        self.alma._alma_client().refund(payment.alma_id, amount=10000, merchant_reference='X')
+        payment.with_user(self.accounting_manager).action_alma_refund()
+        refunds = self.fee_lines(payment).filtered('refund_id')
+        self.assertEqual(sorted(refunds.mapped('gross')), [-299.0, -100.0])
+        self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 2)
+        self.assertEqual(self.standin.payments[payment.alma_id]['amount_already_refunded'], 39900)

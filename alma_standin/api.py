@@ -339,7 +339,11 @@ def refund(call: ApiCall, payment_id: str) -> dict:
     payment = call.payment(payment_id)
     body = call.body()
     if not payments.is_charged(payment):
-        raise invalid_state("Only a payment whose first installment is paid can be refunded")
+        # Source: alma/alma-php-client (branch feature/3.0) tests/Integration/Infrastructure/
+        # Endpoint/PaymentEndpointTest.php, run on Alma's sandbox: refunding an unpaid payment
+        # answers a validation_error whose first error's value is the payment's state.
+        raise invalid_field("state", "invalid_value", payment["state"],
+                            "Only a payment whose first installment is paid can be refunded")
     amount = validation.check_refund_request(body, payments.refundable(payment))
     payments.add_refund(payment, amount, body.get("merchant_reference"), now())
     return payment

@@ -1,6 +1,6 @@
 import requests
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -19,7 +19,20 @@ def get_standin():
     return _standin
 
 
-class AlmaCommon(PaymentCommon):
+class StandinMixin:
+    """A fresh stand-in for each test; `alma` is the provider that talks to it."""
+
+    def setUp(self):
+        super().setUp()
+        self.standin.reset()
+        self.alma._alma_clear_fee_plans_cache()
+
+    def alma_requests(self, method, path):
+        """Count the requests the stand-in received for `method` and `path`."""
+        return sum(1 for request in self.standin.requests if request == (method, path))
+
+
+class AlmaCommon(StandinMixin, PaymentCommon):
     """An Alma provider in test state, talking over HTTP to a fresh local Alma stand-in."""
 
     @classmethod
@@ -36,17 +49,8 @@ class AlmaCommon(PaymentCommon):
         cls.provider = cls.alma
         cls.currency = cls.currency_euro
 
-    def setUp(self):
-        super().setUp()
-        self.standin.reset()
-        self.alma._alma_clear_fee_plans_cache()
 
-    def alma_requests(self, method, path):
-        """Count the requests the stand-in received for `method` and `path`."""
-        return sum(1 for request in self.standin.requests if request == (method, path))
-
-
-class AlmaPosCommon(TestPointOfSaleHttpCommon):
+class AlmaPosCommon(StandinMixin, TestPointOfSaleHttpCommon):
     """A French shop in euros whose till offers Alma, against the local Alma stand-in.
 
     Gives `main_pos_config` with the payment method `alma_pos_method`, the provider `alma`,
@@ -101,14 +105,33 @@ class AlmaPosCommon(TestPointOfSaleHttpCommon):
         cls.accounting_reader = user('alma_accounting_reader', 'account.group_account_readonly')
         cls.invoicing_user = user('alma_invoicing_user', 'account.group_account_invoice')
 
-    def setUp(self):
-        super().setUp()
-        self.standin.reset()
-        self.alma._alma_clear_fee_plans_cache()
-
-    def alma_requests(self, method, path):
-        """Count the requests the stand-in received for `method` and `path`."""
-        return sum(1 for request in self.standin.requests if request == (method, path))
+    def sync_alma_order(self, line_uuid, order_uuid, amount=399.0, state='paid'):
+        """Send the till's order paid by the Alma line `line_uuid`, as the till syncs it."""
+        result = self.env['pos.order'].with_user(self.pos_user).sync_from_ui([{
+            'uuid': order_uuid,
+            'name': f"Order {order_uuid}",
+            'session_id': self.main_pos_config.current_session_id.id,
+            'pricelist_id': self.main_pos_config.pricelist_id.id,
+            'partner_id': self.jean.id,
+            'user_id': self.pos_user.id,
+            'sequence_number': 1,
+            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
+            'amount_paid': amount, 'amount_total': amount, 'amount_tax': 0, 'amount_return': 0,
+            'fiscal_position_id': False,
+            'last_order_preparation_change': '{}',
+            'to_invoice': False,
+            'state': state,
+            'lines': [(0, 0, {
+                'product_id': self.consultation.id, 'qty': 1, 'price_unit': amount,
+                'price_subtotal': amount, 'price_subtotal_incl': amount, 'tax_ids': [],
+                'pack_lot_ids': [],
+            })],
+            'payment_ids': [(0, 0, {
+                'uuid': line_uuid, 'amount': amount, 'name': fields.Datetime.now(),
+                'payment_method_id': self.alma_pos_method.id,
+            })],
+        }])
+        return self.env['pos.order'].browse(result['pos.order'][0]['id'])
 
 
 class AlmaWebCommon(AccountTestInvoicingCommon, HttpCase):
@@ -183,7 +206,7 @@ class AlmaWebCommon(AccountTestInvoicingCommon, HttpCase):
         return website
 
     @classmethod
-    def service_product(cls, price, **values):
+    def alma_service(cls, price, **values):
         """A published service (no delivery step at checkout) without taxes."""
         return cls.env['product.product'].create({
             'name': "Bilan complet",

@@ -4,7 +4,6 @@ import time
 import uuid
 from unittest.mock import patch
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -283,33 +282,9 @@ class TestAlmaPayment(AlmaPosCommon):
 
     # === The order and the session === #
 
-    def sync_order(self, session, line_uuid, amount=399.0, order_uuid=None):
-        order_uuid = order_uuid or self.order_uuid
-        result = self.env['pos.order'].with_user(self.pos_user).sync_from_ui([{
-            'uuid': order_uuid,
-            'name': f"Order {order_uuid}",
-            'session_id': session.id,
-            'pricelist_id': self.main_pos_config.pricelist_id.id,
-            'partner_id': self.jean.id,
-            'user_id': self.pos_user.id,
-            'sequence_number': 1,
-            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
-            'amount_paid': amount, 'amount_total': amount, 'amount_tax': 0, 'amount_return': 0,
-            'fiscal_position_id': False,
-            'last_order_preparation_change': '{}',
-            'to_invoice': False,
-            'state': 'paid',
-            'lines': [(0, 0, {
-                'product_id': self.consultation.id, 'qty': 1, 'price_unit': amount,
-                'price_subtotal': amount, 'price_subtotal_incl': amount, 'tax_ids': [],
-                'pack_lot_ids': [],
-            })],
-            'payment_ids': [(0, 0, {
-                'uuid': line_uuid, 'amount': amount, 'name': fields.Datetime.now(),
-                'payment_method_id': self.alma_pos_method.id,
-            })],
-        }])
-        return self.env['pos.order'].browse(result['pos.order'][0]['id'])
+    def sync_order(self, session, line_uuid):
+        self.assertEqual(session, self.main_pos_config.current_session_id)
+        return self.sync_alma_order(line_uuid, self.order_uuid)
 
     def test_session_close_books_alma_receipts_on_alma_account(self):
         self.close_session_with_an_alma_sale()

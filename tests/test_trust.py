@@ -69,36 +69,8 @@ class TestTrust(AlmaPosCommon):
     def creations(self):
         return self.alma_requests('POST', '/v1/payments')
 
-    def order_values(self, line_uuid, order_uuid, amount=399.0, state='paid'):
-        return {
-            'uuid': order_uuid,
-            'name': f"Order {order_uuid}",
-            'session_id': self.main_pos_config.current_session_id.id,
-            'pricelist_id': self.main_pos_config.pricelist_id.id,
-            'partner_id': self.jean.id,
-            'user_id': self.pos_user.id,
-            'sequence_number': 1,
-            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
-            'amount_paid': amount, 'amount_total': amount, 'amount_tax': 0, 'amount_return': 0,
-            'fiscal_position_id': False,
-            'last_order_preparation_change': '{}',
-            'to_invoice': False,
-            'state': state,
-            'lines': [(0, 0, {
-                'product_id': self.consultation.id, 'qty': 1, 'price_unit': amount,
-                'price_subtotal': amount, 'price_subtotal_incl': amount, 'tax_ids': [],
-                'pack_lot_ids': [],
-            })],
-            'payment_ids': [(0, 0, {
-                'uuid': line_uuid, 'amount': amount, 'name': fields.Datetime.now(),
-                'payment_method_id': self.alma_pos_method.id,
-            })],
-        }
-
     def sync(self, line_uuid, order_uuid, **kwargs):
-        result = self.env['pos.order'].with_user(self.pos_user).sync_from_ui(
-            [self.order_values(line_uuid, order_uuid, **kwargs)])
-        return self.env['pos.order'].browse(result['pos.order'][0]['id'])
+        return self.sync_alma_order(line_uuid, order_uuid, **kwargs)
 
     def save_contact(self, partner_id, **values):
         return self.method.alma_save_contact(partner_id, {

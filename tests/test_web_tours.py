@@ -95,7 +95,7 @@ class TestAlmaWebTours(AlmaWebCommon):
     def test_shop_checkout(self):
         """A customer buys on the shop and pays with Alma at checkout: the order is confirmed."""
         website = self.shop_website()
-        product = self.service_product(399.0, website_published=True)
+        product = self.alma_service(399.0, website_published=True)
         self.start_tour(product.product_tmpl_id.website_url, 'AlmaShopCheckout', login='jean')
         order = self.env['sale.order'].search([('website_id', '=', website.id),
                                                ('partner_id', '=', self.jean.id)])
@@ -110,7 +110,7 @@ class TestAlmaWebTours(AlmaWebCommon):
         order = self.env['sale.order'].with_company(self.company).create({
             'partner_id': self.jean.id,
             'company_id': self.company.id,
-            'order_line': [Command.create({'product_id': self.service_product(399.0).id})],
+            'order_line': [Command.create({'product_id': self.alma_service(399.0).id})],
         })
         self.assertEqual((order.amount_total, order.currency_id.name), (399.0, 'EUR'))
         self.start_tour(self.payment_link(order), 'AlmaPaymentLink')

@@ -70,11 +70,17 @@ class AlmaPaymentWizard(models.TransientModel):
         self.ensure_one()
         if not self.plan_id or not self.contact_id:
             raise UserError(self.env._("Choose a plan and a contact."))
+        # The wizard's fields come from the browser: check them as the invoice's own.
+        invoice = self.invoice_id
+        invoice.check_access('write')
+        if self.provider_id.company_id != invoice.company_id \
+                or self.contact_id not in invoice.partner_id._alma_family():
+            raise UserError(self.env._("Choose a contact of the invoice's customer."))
         result = self.env['alma.payment']._alma_create_for(
-            self.provider_id, key=f'invoice:{self.invoice_id.id}', amount=self.amount,
-            currency=self.currency_id, plan=self.plan_id, contact=self.contact_id,
-            partner=self.partner_id, fees_offered=self.fees_offered, send_mode='link',
-            invoice_id=self.invoice_id.id,
+            self.provider_id, key=f'invoice:{invoice.id}', amount=invoice.amount_residual,
+            currency=invoice.currency_id, plan=self.plan_id, contact=self.contact_id,
+            partner=invoice.partner_id.commercial_partner_id, fees_offered=self.fees_offered,
+            send_mode='link', invoice_id=invoice.id,
         )
         if result['error']:
             raise UserError(result['error'])

@@ -570,6 +570,8 @@ def test_refunds_partial_full_and_over(standin, create, call):
     pid = payment["id"]
     too_early = call("POST", f"/v1/payments/{pid}/refund", json={"merchant_reference": "R1"})
     assert too_early.status_code == 400
+    assert too_early.json()["error_code"] == "validation_error"
+    assert too_early.json()["errors"][0]["value"] == "not_started"
     standin.pay(pid)
 
     partial = call("POST", f"/v1/payments/{pid}/refund", json={"amount": 10000, "comment": "x"})

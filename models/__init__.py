@@ -7,3 +7,4 @@ from . import payment_transaction
 from . import pos_order
 from . import pos_payment_method
 from . import res_partner
+from . import account_payment

@@ -91,6 +91,11 @@ class AlmaPayment(models.Model):
         readonly=True, help="The customer's fees the clinic took on: price - purchase amount.")
     merchant_fee_cents = fields.Integer(readonly=True)
     merchant_fee_vat_cents = fields.Integer(readonly=True)
+    amount_refunded_cents = fields.Integer(readonly=True, copy=False)
+    amount_refunded = fields.Monetary(compute='_compute_amounts')
+    refund_state = fields.Selection(
+        [('none', "Not refunded"), ('partial', "Partially refunded"), ('full', "Refunded")],
+        compute='_compute_refund_state', store=True, index=True)
     merchant_fee_source = fields.Selection(
         [('estimate', "Estimated from the fee plan"), ('alma', "Given by Alma")],
         string="Fee Source", default='estimate', readonly=True,
@@ -127,15 +132,23 @@ class AlmaPayment(models.Model):
         """)
 
     @api.depends('price_cents', 'purchase_amount_cents', 'merchant_fee_cents',
-                 'merchant_fee_vat_cents', 'absorbed_fee_cents')
+                 'merchant_fee_vat_cents', 'absorbed_fee_cents', 'amount_refunded_cents')
     def _compute_amounts(self):
         for payment in self:
+            payment.amount_refunded = from_cents(payment.amount_refunded_cents)
             payment.price = from_cents(payment.price_cents)
             payment.purchase_amount = from_cents(payment.purchase_amount_cents)
             payment.clinic_fee_total = from_cents(
                 payment.merchant_fee_cents + payment.merchant_fee_vat_cents
                 + payment.absorbed_fee_cents
             )
+
+    @api.depends('amount_refunded_cents', 'purchase_amount_cents')
+    def _compute_refund_state(self):
+        for payment in self:
+            refunded = payment.amount_refunded_cents
+            payment.refund_state = 'none' if not refunded else (
+                'full' if refunded >= payment.purchase_amount_cents else 'partial')
 
     # === Creation on Alma: the one entry point of every channel === #
 
@@ -438,12 +451,26 @@ class AlmaPayment(models.Model):
         self.write(values)
         self.flush_recordset()  # The one-live-payment-per-line index reads the database.
         if 'state' in values:
-            self.message_post(body=self.env._(
-                "%(state)s (learnt from: %(channel)s).",
-                state=dict(self._fields['state']._description_selection(self.env))[new_state],
-                channel=source,
-            ))
+            self._alma_note_state(source)
             self._alma_on_state_change()
+
+    def _alma_note_state(self, source):
+        """Say in the chatter what the state became and who told, in the business's language
+        (whoever learnt it: the public user for a notification, OdooBot for the cron)."""
+        env = self.with_context(lang=self.company_id.partner_id.lang or self.env.lang).env
+        channels = {
+            'create': env._("Alma's answer"), 'notification': env._("Alma's notification"),
+            'cron': env._("the regular check"), 'pos': env._("the till"),
+            'retry': env._("a retry"), 'cancel': env._("the cancellation"),
+            'return': env._("the customer's return"),
+        }
+        state = dict(self._fields['state']._description_selection(env))[self.state]
+        internal = self.env.user._is_internal()
+        self.message_post(
+            body=env._("%(state)s (learnt from: %(channel)s).", state=state,
+                       channel=channels.get(source, source)),
+            author_id=None if internal else self.env.ref('base.partner_root').id,
+        )
 
     def _alma_state_from(self, data):
         alma_state = data.get('state')
@@ -541,7 +568,8 @@ class AlmaPayment(models.Model):
             return
         line = self.provider_id.journal_id.inbound_payment_method_line_ids.filtered(
             lambda method_line: method_line.payment_provider_id == self.provider_id)[:1]
-        self.env['account.payment.register'].with_company(self.company_id).with_context(
+        # sudo: the Alma journal only takes what Alma moved (see account.payment.action_post).
+        self.env['account.payment.register'].sudo().with_company(self.company_id).with_context(
             active_model='account.move', active_ids=self.invoice_id.ids,
         ).create({
             'journal_id': self.provider_id.journal_id.id,
@@ -592,11 +620,21 @@ class AlmaPayment(models.Model):
         # happens to the caller's transaction.
         with self.env.registry.cursor() as cr:
             # su: the rights were checked above; refund lines and notes are the add-on's books.
-            error = self.with_env(self.env(cr=cr, su=True))._alma_refund()
+            payment = self.with_env(self.env(cr=cr, su=True))
+            error, refunded_cents = payment._alma_refund(), payment.amount_refunded_cents
         self.env.invalidate_all()  # Another transaction changed what this one may have read.
         if error:
             raise UserError(error)
-        return True
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'success',
+                'message': self.env._("Alma refunds %s to the customer in all.",
+                                      self.currency_id.format(from_cents(refunded_cents))),
+                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
+            },
+        }
 
     def _alma_refund(self):
         """Ask Alma to refund what is left; commits; return an error message or ''."""
@@ -626,6 +664,8 @@ class AlmaPayment(models.Model):
 
     def _alma_record_refunds(self, data):
         """Record each refund Alma lists that Odoo does not know yet (idempotent)."""
+        self.amount_refunded_cents = data.get('amount_already_refunded') or sum(
+            int(refund['amount']) for refund in data.get('refunds') or [])
         known = set(self.env['alma.fee.line'].search(
             [('alma_payment_id', '=', self.id)]).mapped('refund_id'))
         for refund in data.get('refunds') or []:

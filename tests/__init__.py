@@ -8,3 +8,5 @@ from . import test_payment_transaction
 from . import test_trust
 from . import test_web_tours
 from . import test_real_alma
+from . import test_refunds
+from . import test_french

@@ -203,6 +203,8 @@ class AlmaWebCommon(AccountTestInvoicingCommon, HttpCase):
             'sequence': 1,
         })
         self.jean.with_company(self.company).property_product_pricelist = pricelist
+        # The shop asks for a phone in the address (Alma reads the mobile).
+        self.jean.phone = '+33145000000'
         return website
 
     @classmethod

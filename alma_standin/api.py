@@ -69,6 +69,8 @@ def handle(state: State, base_url: str, request: Request, face: str = "sandbox")
     """One API request on one face: `sandbox` (the root) or `live` (under /live)."""
     with state.lock:
         state.requests.append((request.method, request.script_root + request.path))
+    if state.settings.latency:
+        time.sleep(state.settings.latency)
     rule = state.take_failure(request.method, request.path)
     if rule is not None:
         failure = simulate(state, rule, request)

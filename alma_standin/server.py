@@ -128,9 +128,11 @@ class StandIn:
         ipn_retries: int | None = None,
         ipn_retry_delay: float | None = None,
         timeout_seconds: float | None = None,
+        latency: float | None = None,
     ) -> None:
         """Change the given switches only (None leaves one as it is)."""
         changes = {
+            "latency": latency,
             "sms_enabled": sms_enabled,
             "ipn_delay": ipn_delay,
             "ipn_retries": ipn_retries,

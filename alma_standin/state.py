@@ -75,6 +75,8 @@ class Settings:
     ipn_retries: int = 3
     ipn_retry_delay: float = 0.5
     timeout_seconds: float = 3.0
+    # Seconds each API answer waits: Alma answers in 100-300 ms, the stand-in in about 1 ms.
+    latency: float = 0.0
 
 
 SETTING_NAMES = tuple(setting.name for setting in fields(Settings))

@@ -26,6 +26,8 @@ RECOVERY_MAX_PAGES = 10
 NOTIFICATION_INTERVAL_SECONDS = 5
 # The cron commits the payments it polled by chunks: a till or a notification waits that long.
 CRON_CHUNK = 20
+# Pages of Alma's waiting payments the cron reads (100 per page) before reading one by one.
+CRON_MAX_PAGES = 50
 
 
 class AlmaPayment(models.Model):
@@ -284,7 +286,7 @@ class AlmaPayment(models.Model):
             'first_name': first_name,
             'last_name': last_name,
             'email': contact.email,
-            'phone': contact.mobile or contact.phone,
+            'phone': contact._alma_mobile(),
             'line1': contact.street,
             'line2': contact.street2 or '',
             'postal_code': contact.zip,
@@ -710,19 +712,53 @@ class AlmaPayment(models.Model):
         return ''
 
     @api.model
-    def _cron_alma_poll_pending(self, batch_size=200):
-        """Poll Alma for every payment still waiting, oldest first, in batches."""
+    def _cron_alma_poll_pending(self):
+        """Poll Alma for every payment still waiting: never twice at once, and no row is locked
+        while Alma answers (what Alma says is read first, then applied by short chunks)."""
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(hashtext('alma.payment.poll'))")
+        if not self.env.cr.fetchone()[0]:
+            return  # Another worker or server is polling right now.
         self.env.flush_all()  # The chunks' own transactions read what this one wrote.
-        pending = self.search([('state', '=', 'waiting'), ('alma_id', '!=', False)],
-                              order='id', limit=batch_size)
-        for chunk in split_every(CRON_CHUNK, pending.ids):
-            # Each chunk commits on its own: the row locks it takes are released quickly,
-            # and what was learnt is kept whatever happens to the next chunk.
-            with self.env.registry.cursor() as cr:
-                self.with_env(self.env(cr=cr)).browse(chunk)._alma_refresh(source='cron')
+        pending = self.search([('state', '=', 'waiting'), ('alma_id', '!=', False)], order='id')
+        for provider, payments in pending.grouped('provider_id').items():
+            news = payments._alma_read_news(provider)
+            for chunk in split_every(CRON_CHUNK, list(news)):
+                # Each chunk commits on its own: what was learnt is kept whatever comes next.
+                with self.env.registry.cursor() as cr:
+                    for payment in self.with_env(self.env(cr=cr)).browse(chunk):
+                        payment._alma_apply(news[payment.id], source='cron')
         self.env.invalidate_all()
-        if len(pending) == batch_size:
-            self.env.ref('payment_alma.ir_cron_alma_poll')._trigger()
+
+    def _alma_read_news(self, provider):
+        """What Alma says now of these waiting payments, by id: one paginated scan of Alma's
+        `not_started` payments, then a read of each payment that is no longer among them."""
+        by_alma_id = {payment.alma_id: payment.id for payment in self}
+        news = {}
+        try:
+            client = provider._alma_client()
+        except UserError as error:  # A provider left without its key.
+            _logger.warning("Alma payments of %s not refreshed: %s", provider.name, error)
+            return news
+        try:
+            after = None
+            for _page in range(CRON_MAX_PAGES):
+                answer = client.list_payments(states=('not_started',), limit=100,
+                                              starting_after=after)
+                page = answer.get('data') or []
+                news.update({by_alma_id[data['id']]: data for data in page
+                             if data.get('id') in by_alma_id})
+                if not answer.get('has_more') or not page:
+                    break
+                after = page[-1]['id']
+        except AlmaError as error:  # The reads below learn what the scan could not.
+            _logger.warning("Alma's waiting payments not listed: %s", error)
+        for alma_id, payment_id in by_alma_id.items():
+            if payment_id not in news:
+                try:
+                    news[payment_id] = client.get_payment(alma_id)
+                except AlmaError as error:
+                    _logger.warning("Alma payment %s not refreshed: %s", alma_id, error)
+        return news
 
     # === Data for the POS === #
 

@@ -37,6 +37,13 @@ class ResPartner(models.Model):
         data['is_complete'] = all(data[key] for key in REQUIRED_CONTACT_FIELDS)
         return data
 
+    def _alma_mobile(self):
+        """The contact's mobile in E.164, as Alma texts it (a number typed in the national
+        format is read in the contact's country)."""
+        self.ensure_one()
+        number = self.mobile or self.phone or ''
+        return _alma_mobile_e164(number, self.country_id.code or 'FR')[0] or number
+
     # === Who the link may go to, and which contacts a sale may touch === #
 
     def _alma_family(self):

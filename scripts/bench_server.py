@@ -3,8 +3,9 @@
 - one cron run over 1,000 pending Alma payments (wall time, HTTP calls, SQL queries);
 - the "Frais Alma" grid with 100,000 lines: open it (first page + count), export 10,000 lines
   (Odoo's export and the xlsx download), import a 10,000-line Alma CSV.
-The fee lines are rolled back at the end; the cron commits as it goes, as it does in
-production, so the 1,000 payments stay (each run sets the previous ones aside).
+The fee lines are rolled back at the end; the 1,000 payments are committed (the cron applies
+what Alma says in transactions of its own, as in production) and each run sets the previous
+ones aside. The cron runs twice: Alma answering at once, then at BENCH_ALMA_LATENCY_MS.
 """
 # ruff: noqa: F821 - `env` is given by odoo-bin shell
 
@@ -14,6 +15,9 @@ import time
 import uuid
 
 from odoo.addons.payment_alma.alma_standin import StandIn
+
+# Alma's answer time, as production sees it (issue 13): `BENCH_ALMA_LATENCY_MS`, default 150.
+LATENCY = int(os.environ.get('BENCH_ALMA_LATENCY_MS', '150')) / 1000
 
 CSV_HEADER = ("Date de création (Europe/Paris),Montant brut,Frais Alma,Montant net,"
               "TVA sur les frais,Nombre d'échéances,Nom du client,Email du client,"
@@ -65,13 +69,18 @@ def bench_cron(provider, standin):
     # Only these 1,000 are pending (earlier runs' are set aside; all is rolled back after).
     env['alma.payment'].search([('state', '=', 'waiting')]).write({'state': 'expired'})
     created = env['alma.payment'].create(values)
-    env.flush_all()
-    requests_before = len(standin.requests)
-    measure("cron: poll 1,000 pending payments",
-            lambda: env['alma.payment']._cron_alma_poll_pending(batch_size=1000))
-    accepted = len(created.filtered(lambda payment: payment.state == 'accepted'))
-    print(f"{'':<48} {len(standin.requests) - requests_before:>9} HTTP calls to Alma, "
-          f"{accepted} payments found accepted")
+    env.cr.commit()  # The cron applies what Alma says in transactions of its own.
+    for latency in (0, LATENCY):
+        created.write({'state': 'waiting'})
+        env.cr.commit()
+        standin.configure(latency=latency)
+        requests_before = len(standin.requests)
+        measure(f"cron: poll 1,000 pending payments, Alma at {latency * 1000:.0f} ms",
+                lambda: env['alma.payment']._cron_alma_poll_pending())
+        accepted = len(created.filtered(lambda payment: payment.state == 'accepted'))
+        print(f"{'':<48} {len(standin.requests) - requests_before:>9} HTTP calls to Alma, "
+              f"{accepted} payments found accepted")
+    standin.configure(latency=0)
 
 
 def bench_fees(provider):

@@ -2,7 +2,7 @@
 import uuid
 from datetime import timedelta
 
-from odoo import fields
+from odoo import fields, sql_db
 from odoo.tests import tagged
 
 from odoo.addons.payment_alma import const
@@ -84,3 +84,32 @@ class TestRealAlma(AlmaPosCommon):
         self.assertEqual(sorted(refunds.mapped('gross')), [-299.0, -100.0])
         self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 2)
         self.assertEqual(self.standin.payments[payment.alma_id]['amount_already_refunded'], 39900)
+
+    # === The cron at Alma's speed (issue 13): one scan, then only what changed === #
+
+    def test_cron_reads_alma_s_list_then_only_the_payments_that_changed(self):
+        payments = [self.send() for _index in range(5)]
+        self.standin.pay(payments[0].alma_id)
+        self.standin.requests.clear()
+        self.poll()
+        self.assertEqual([payment.state for payment in payments],
+                         ['accepted'] + ['waiting'] * 4)
+        reads = [path for method, path in self.standin.requests
+                 if method == 'GET' and path.startswith('/v1/payments/')]
+        self.assertEqual(reads, [f'/v1/payments/{payments[0].alma_id}'])
+
+    def test_cron_never_runs_twice_at_once(self):
+        payment = self.send()
+        self.standin.pay(payment.alma_id)
+        other_server = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:  # Another server holds the poll: this one leaves it alone.
+            other_server.execute("SELECT pg_advisory_lock(hashtext('alma.payment.poll'))")
+            self.standin.requests.clear()
+            self.poll()
+            self.assertFalse(self.standin.requests)
+            self.assertEqual(payment.state, 'waiting')
+        finally:
+            other_server.execute("SELECT pg_advisory_unlock(hashtext('alma.payment.poll'))")
+            other_server.close()
+        self.poll()
+        self.assertEqual(payment.state, 'accepted')

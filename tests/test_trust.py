@@ -316,6 +316,12 @@ class TestTrust(AlmaPosCommon):
         self.assertIn("landline", self.send()['error'])
         self.assertEqual(self.creations(), 0)
 
+    def test_10_a_national_number_reaches_alma_in_e164(self):
+        self.jean.mobile = '06 12 34 56 78'
+        payment = self.env['alma.payment'].browse(self.send()['payment']['id'])
+        self.assertEqual(self.standin.payments[payment.alma_id]['customer']['phone'],
+                         '+33612345678')
+
     def test_10_phones_are_stored_in_e164(self):
         contact = self.save_contact(self.jean.id)['contact']
         self.assertEqual(self.env['res.partner'].browse(contact['id']).mobile, '+33611223344')

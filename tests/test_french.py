@@ -38,7 +38,7 @@ class TestFrench(AlmaPosCommon):
                       headers={'X-Alma-Signature': signature.hexdigest()})
         self.env.invalidate_all()
         note = payment.message_ids.filtered(lambda message: 'Accepté' in (message.body or ''))
-        self.assertIn("Accepté (appris via\u00a0: la notification d’Alma).", note.body)
+        self.assertIn("Accepté (appris via&nbsp;: la notification d’Alma).", note.body)
         self.assertEqual(note.author_id, self.env.ref('base.partner_root'))
         # The till reads the state in its cashier's language.
         till = self.alma_pos_method.with_user(self.pos_user).with_context(lang='fr_FR')

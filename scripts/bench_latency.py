@@ -49,16 +49,18 @@ def login():
 def send(method_id, partner_id, plan_id):
     line_uuid = str(uuid.uuid4())
     answer = rpc('pos.payment.method', 'alma_send', [method_id], {
-        'pos_payment_uuid': line_uuid, 'amount': 399.0, 'plan_id': plan_id,
+        'pos_payment_uuid': line_uuid, 'pos_order_uuid': str(uuid.uuid4()),
+        'amount': 399.0, 'plan_id': plan_id,
         'contact_id': partner_id, 'partner_id': partner_id, 'send_mode': 'link'})
     if answer.get('error'):
         raise RuntimeError(answer['error'])
     return line_uuid, answer['payment']['alma_id']
 
 
-def bus_has_accepted(cursor, alma_id):
+def bus_has_accepted(cursor, line_uuid):
+    """The till's bus message: the line's uuid and its state, nothing else."""
     cursor.execute("SELECT 1 FROM bus_bus WHERE message LIKE %s AND message ~ %s",
-                   [f'%{alma_id}%', '"state": ?"accepted"'])
+                   [f'%{line_uuid}%', '"state": ?"accepted"'])
     return cursor.fetchone() is not None
 
 
@@ -84,10 +86,10 @@ def main(standin):
 
     with_ipn = []
     for _run in range(RUNS):
-        _line, alma_id = send(method_id, partner_id, plan_id)
+        line_uuid, alma_id = send(method_id, partner_id, plan_id)
         standin.pay(alma_id)
         accepted_at = time.perf_counter()
-        while not bus_has_accepted(cursor, alma_id):
+        while not bus_has_accepted(cursor, line_uuid):
             if time.perf_counter() - accepted_at > 30:
                 raise RuntimeError(f"The till was never told that {alma_id} was accepted.")
             time.sleep(0.005)

@@ -71,12 +71,16 @@ def bench_cron(provider, standin):
     created = env['alma.payment'].create(values)
     env.cr.commit()  # The cron applies what Alma says in transactions of its own.
     for latency in (0, LATENCY):
+        env.cr.commit()  # A new snapshot: the cron's transactions changed these rows.
+        created.invalidate_recordset()
         created.write({'state': 'waiting'})
         env.cr.commit()
         standin.configure(latency=latency)
         requests_before = len(standin.requests)
         measure(f"cron: poll 1,000 pending payments, Alma at {latency * 1000:.0f} ms",
                 lambda: env['alma.payment']._cron_alma_poll_pending())
+        env.cr.commit()  # A new snapshot, to read what the cron's transactions wrote.
+        created.invalidate_recordset()
         accepted = len(created.filtered(lambda payment: payment.state == 'accepted'))
         print(f"{'':<48} {len(standin.requests) - requests_before:>9} HTTP calls to Alma, "
               f"{accepted} payments found accepted")

@@ -5,6 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.http import request
 
 from odoo.addons.account_payment.controllers.portal import PortalAccount
+from odoo.addons.payment_alma.controllers.main import PAYMENT_ID_RE
 
 _logger = logging.getLogger(__name__)
 
@@ -46,11 +47,14 @@ class AlmaPortalController(http.Controller):
         from Alma. `save_session=False` as for Mollie: the redirection to the status page brings
         the session (and its monitored transaction) back.
         """
-        # sudo: whoever comes back from Alma; the id only selects a payment to re-read from Alma.
+        if not isinstance(pid, str) or not PAYMENT_ID_RE.match(pid):
+            return request.redirect('/payment/status')
+        # sudo: whoever comes back from Alma; the id only selects a payment to re-read from Alma
+        # (at most every few seconds, as for the notification: no flood of Alma on replays).
         payment = request.env['alma.payment'].sudo().search([
-            ('alma_id', '=', pid or ''), ('transaction_reference', '!=', False),
+            ('alma_id', '=', pid), ('transaction_reference', '!=', False),
         ], limit=1)
-        if payment:
+        if payment and payment._alma_notification_due():
             payment._alma_refresh(source='return')
         else:
             _logger.warning("Return from Alma for an unknown payment %r", pid)

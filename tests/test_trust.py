@@ -232,6 +232,8 @@ class TestTrust(AlmaPosCommon):
 
     def test_6_bad_input_gets_a_clear_answer(self):
         self.assertEqual(self.url_open(f'{const.IPN_ROUTE}?pid=pay%00ment').status_code, 400)
+        back = self.url_open('/payment/alma/return?pid=pay%00ment', allow_redirects=False)
+        self.assertIn(back.status_code, (302, 303))
         payment = self.env['alma.payment'].browse(self.send()['payment']['id'])
         creations = self.creations()
         response = self.url_open(f'{const.IPN_ROUTE}?pid={payment.alma_id}',

@@ -105,6 +105,16 @@ class AlmaPosCommon(StandinMixin, TestPointOfSaleHttpCommon):
         cls.accounting_reader = user('alma_accounting_reader', 'account.group_account_readonly')
         cls.invoicing_user = user('alma_invoicing_user', 'account.group_account_invoice')
 
+    def posted_invoice(self):
+        """A posted 399 € invoice of Jean Martin's consultation, left to pay."""
+        invoice = self.env['account.move'].create({
+            'move_type': 'out_invoice', 'partner_id': self.jean.id,
+            'invoice_line_ids': [(0, 0, {'name': "Consultation", 'price_unit': 399.0,
+                                         'quantity': 1, 'tax_ids': False})],
+        })
+        invoice.action_post()
+        return invoice
+
     def sync_alma_order(self, line_uuid, order_uuid, amount=399.0, state='paid'):
         """Send the till's order paid by the Alma line `line_uuid`, as the till syncs it."""
         result = self.env['pos.order'].with_user(self.pos_user).sync_from_ui([{

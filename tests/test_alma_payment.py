@@ -324,13 +324,7 @@ class TestAlmaPayment(AlmaPosCommon):
     # === Back office: a phone sale on an invoice === #
 
     def test_invoice_paid_when_alma_accepts(self):
-        invoice = self.env['account.move'].create({
-            'move_type': 'out_invoice',
-            'partner_id': self.jean.id,
-            'invoice_line_ids': [(0, 0, {'name': "Consultation", 'price_unit': 399.0,
-                                         'quantity': 1, 'tax_ids': False})],
-        })
-        invoice.action_post()
+        invoice = self.posted_invoice()
         action = invoice.action_alma_pay()
         wizard = self.env['alma.payment.wizard'].browse(action['res_id'])
         self.assertIn(self.env.ref('payment_alma.plan_3x'), wizard.allowed_plan_ids)

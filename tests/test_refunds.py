@@ -36,12 +36,7 @@ class TestRefunds(AlmaPosCommon):
         self.assertEqual(refunded, payment, "the list's Refunded filter finds it")
 
     def test_a_payment_typed_by_hand_in_the_alma_journal_is_refused(self):
-        invoice = self.env['account.move'].create({
-            'move_type': 'out_invoice', 'partner_id': self.jean.id,
-            'invoice_line_ids': [(0, 0, {'name': "Consultation", 'price_unit': 399.0,
-                                         'quantity': 1, 'tax_ids': False})],
-        })
-        invoice.action_post()
+        invoice = self.posted_invoice()
         register = self.env['account.payment.register'].with_user(
             self.accounting_manager).with_context(
             active_model='account.move', active_ids=invoice.ids)

@@ -380,15 +380,6 @@ class TestTrust(AlmaPosCommon):
 
     # === 13. One invoice, one live Alma payment === #
 
-    def invoice(self):
-        invoice = self.env['account.move'].create({
-            'move_type': 'out_invoice', 'partner_id': self.jean.id,
-            'invoice_line_ids': [(0, 0, {'name': "Consultation", 'price_unit': 399.0,
-                                         'quantity': 1, 'tax_ids': False})],
-        })
-        invoice.action_post()
-        return invoice
-
     def link(self, invoice):
         action = invoice.with_user(self.invoicing_user).action_alma_pay()
         wizard = self.env['alma.payment.wizard'].with_user(self.invoicing_user).browse(
@@ -398,14 +389,14 @@ class TestTrust(AlmaPosCommon):
         return wizard
 
     def test_13_one_invoice_one_live_alma_payment(self):
-        invoice = self.invoice()
+        invoice = self.posted_invoice()
         first, second = self.link(invoice), self.link(invoice)
         self.assertEqual(first.payment_url, second.payment_url)
         self.assertIn("still waiting", second.payment_note)
         self.assertEqual(self.creations(), 1)
 
     def test_13_paid_twice_is_flagged_to_the_bookkeeper(self):
-        invoice = self.invoice()
+        invoice = self.posted_invoice()
         self.link(invoice)
         payment = self.env['alma.payment'].search([('invoice_id', '=', invoice.id)])
         self.env['account.payment.register'].with_context(
@@ -426,7 +417,7 @@ class TestTrust(AlmaPosCommon):
         line_uuid = str(uuid.uuid4())
         payment = self.accepted(line_uuid)
         fee_line = self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)])
-        invoice = self.invoice()
+        invoice = self.posted_invoice()
         till_calls = {
             'alma_get_offers': (399.0, self.jean.id),
             'alma_save_contact': (self.jean.id, {}),

@@ -76,10 +76,11 @@ def payment_page(
     *,
     error: str | None = None,
     return_url: str | None = None,
+    cancel_url: str | None = None,
 ) -> str:
     """The page of the payment link: the schedule, then the card form or the payment's state."""
     if status == "payable":
-        action = payment_form(payment, error)
+        action = payment_form(payment, error) + give_up_link(cancel_url)
     else:
         action = status_block(status, return_url)
     amount = f'<span id="purchase_amount">{euros(payment["purchase_amount"])}</span>'
@@ -166,6 +167,14 @@ def return_link(url: str | None) -> str:
     if not url:
         return ""
     return f'<a class="button" id="return_link" href="{escape(url)}">Retourner chez le marchand</a>'
+
+
+def give_up_link(url: str | None) -> str:
+    """The customer leaves without paying, back to the merchant's `customer_cancel_url`."""
+    if not url:
+        return ""
+    label = "Annuler et revenir chez le marchand"
+    return f'<a class="secondary" id="give_up_link" href="{escape(url)}">{label}</a>'
 
 
 def result_page(merchant_name: str, accepted: bool, return_url: str | None) -> str:

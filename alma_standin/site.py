@@ -79,6 +79,7 @@ def payment_page(state: State, payment_id: str, error: str | None = None) -> str
         plans.utc_day(now()),
         error=error,
         return_url=return_target(payment, status),
+        cancel_url=give_up_target(payment),
     )
 
 
@@ -93,6 +94,16 @@ def return_target(payment: dict, status: str) -> str | None:
     else:
         return None
     url = next((payment[name] for name in candidates if payment.get(name)), None)
+    return ipn.with_pid(url, payment["id"]) if url else None
+
+
+def give_up_target(payment: dict) -> str | None:
+    """Where a customer who gives up on the page goes: `customer_cancel_url`. Alma's own
+    plugins send the customer back to the checkout with it (WooCommerce plugin:
+    `'customer_cancel_url' => wc_get_checkout_url()`; Magento 2 plugin: a "customer cancel"
+    controller). Nothing in Alma's sources says that leaving cancels the payment: it stays as
+    it was, and its link keeps working until it expires."""
+    url = payment.get("customer_cancel_url")
     return ipn.with_pid(url, payment["id"]) if url else None
 
 

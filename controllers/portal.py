@@ -5,6 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.http import request
 
 from odoo.addons.account_payment.controllers.portal import PortalAccount
+from odoo.addons.payment.controllers.post_processing import PaymentPostProcessing
 from odoo.addons.payment_alma.controllers.main import PAYMENT_ID_RE
 
 _logger = logging.getLogger(__name__)
@@ -15,6 +16,7 @@ class AlmaPortalController(http.Controller):
 
     _create_url = '/payment/alma/payment'
     _return_url = '/payment/alma/return'
+    _cancel_url = '/payment/alma/cancel'
 
     @http.route(_create_url, type='json', auth='public')
     def alma_create_payment(self, reference, plan_id, access_token):
@@ -47,18 +49,47 @@ class AlmaPortalController(http.Controller):
         from Alma. `save_session=False` as for Mollie: the redirection to the status page brings
         the session (and its monitored transaction) back.
         """
-        if not isinstance(pid, str) or not PAYMENT_ID_RE.match(pid):
+        payment = self._alma_returning_payment(pid)
+        if payment and payment._alma_notification_due():
+            payment._alma_refresh(source='return')
+        return request.redirect('/payment/status')
+
+    @http.route(_cancel_url, type='http', auth='public', methods=['GET', 'POST'], csrf=False,
+                save_session=False)
+    def alma_cancel(self, pid=None, **_kwargs):
+        """The customer gave up on Alma's page and came back: cancel the payment if nothing was
+        paid, so that the link no longer works and the customer may pay otherwise.
+
+        Only the browser that was paying this transaction (its session monitors it) may cancel
+        it: a payment id is no secret, and anyone else is only sent to the status page.
+        """
+        payment = self._alma_returning_payment(pid)
+        if not payment:
             return request.redirect('/payment/status')
+        # sudo: the customer may be the public user; the session names their transaction.
+        monitored = request.env['payment.transaction'].sudo().browse(
+            request.session.get(PaymentPostProcessing.MONITORED_TX_ID_KEY)).exists()
+        if monitored and monitored.reference == payment.transaction_reference:
+            payment._alma_refresh(source='return')
+            if payment.state == 'waiting':
+                payment._alma_cancel(reason=request.env._("The customer gave up on Alma's page."))
+        elif payment._alma_notification_due():
+            payment._alma_refresh(source='return')
+        return request.redirect('/payment/status')
+
+    @staticmethod
+    def _alma_returning_payment(pid):
+        """The web payment a customer comes back from, by Alma's id (only that is read)."""
+        if not isinstance(pid, str) or not PAYMENT_ID_RE.match(pid):
+            return None
         # sudo: whoever comes back from Alma; the id only selects a payment to re-read from Alma
         # (at most every few seconds, as for the notification: no flood of Alma on replays).
         payment = request.env['alma.payment'].sudo().search([
             ('alma_id', '=', pid), ('transaction_reference', '!=', False),
         ], limit=1)
-        if payment and payment._alma_notification_due():
-            payment._alma_refresh(source='return')
-        else:
+        if not payment:
             _logger.warning("Return from Alma for an unknown payment %r", pid)
-        return request.redirect('/payment/status')
+        return payment
 
 
 class AlmaPortalAccount(PortalAccount):

@@ -2,6 +2,7 @@ from . import payment_alma_plan
 from . import account_move
 from . import alma_fee_line
 from . import alma_payment
+from . import alma_refund
 from . import payment_provider
 from . import payment_transaction
 from . import pos_order

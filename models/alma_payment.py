@@ -95,6 +95,7 @@ class AlmaPayment(models.Model):
     merchant_fee_vat_cents = fields.Integer(readonly=True)
     amount_refunded_cents = fields.Integer(readonly=True, copy=False)
     amount_refunded = fields.Monetary(compute='_compute_amounts')
+    refund_ids = fields.One2many('alma.refund', 'payment_id', string="Refunds", readonly=True)
     refund_state = fields.Selection(
         [('none', "Not refunded"), ('partial', "Partially refunded"), ('full', "Refunded")],
         compute='_compute_refund_state', store=True, index=True)
@@ -582,9 +583,10 @@ class AlmaPayment(models.Model):
 
     # === Actions === #
 
-    def _alma_cancel(self):
+    def _alma_cancel(self, reason=None):
         """Cancel on Alma so that the customer can no longer pay; refused once charged."""
         self.ensure_one()
+        reason = reason or self.env._("Cancelled by %s.", self.env.user.name)
         if self.state == 'draft' or not self.alma_id:
             self.write({'state': 'cancelled', 'state_reason': self.env._("Cancelled.")})
             self.flush_recordset()
@@ -603,79 +605,64 @@ class AlmaPayment(models.Model):
         if self.state not in const.FINAL_STATES:
             self._alma_lock()
             self.write({'state': 'cancelled', 'alma_state': data.get('state'),
-                        'state_reason': self.env._("Cancelled by %s.", self.env.user.name)})
+                        'state_reason': reason})
             self.flush_recordset()
-            self.message_post(body=self.env._("Cancelled by %s.", self.env.user.name))
+            self.message_post(body=reason, author_id=None if self.env.user._is_internal()
+                              else self.env.ref('base.partner_root').id)
             self._alma_on_state_change()
         return ''
 
     def action_alma_refund(self):
-        """Refund what is left of an accepted payment; Alma takes it from the next payout."""
+        """Refund what is left of an accepted payment; Alma takes it from the next payout.
+
+        A payment of a transaction is refunded through it, so that the books follow.
+        """
         self.ensure_one()
         if not self.env.user.has_group('account.group_account_manager'):
             raise AccessError(self.env._("Only accounting managers can refund Alma payments."))
         self.check_access('write')
         if self.state != 'accepted':
             raise UserError(self.env._("Only an accepted Alma payment can be refunded."))
-        self.env.flush_all()
-        # A transaction of its own: the request and what Alma did stay on record, whatever
-        # happens to the caller's transaction.
-        with self.env.registry.cursor() as cr:
-            # su: the rights were checked above; refund lines and notes are the add-on's books.
-            payment = self.with_env(self.env(cr=cr, su=True))
-            error, refunded_cents = payment._alma_refund(), payment.amount_refunded_cents
-        self.env.invalidate_all()  # Another transaction changed what this one may have read.
-        if error:
-            raise UserError(error)
+        left_cents = self.purchase_amount_cents - self.amount_refunded_cents
+        transaction = self.env['payment.transaction'].search([
+            ('reference', '=', self.transaction_reference), ('provider_code', '=', 'alma'),
+            ('state', '=', 'done')], limit=1) if self.transaction_reference else None
+        if transaction:
+            transaction.action_refund(amount_to_refund=from_cents(left_cents))
+            refund_tx = transaction.child_transaction_ids.sorted('id')[-1:]
+            return self._alma_refund_notification(
+                refund_tx.state == 'done', left_cents, refund_tx.state_message)
+        # Up to what is left now: a double click finds this refund again.
+        result = self.env['alma.refund']._alma_refund_for(
+            self, key=f'button:{self.id}:{self.amount_refunded_cents}')
+        if result['state'] != 'done':
+            raise UserError(result['error'])
+        return self._alma_refund_notification(True, result['amount_cents'], '')
+
+    def _alma_refund_notification(self, done, amount_cents, message):
+        self.ensure_one()
+        amount = self.currency_id.format(from_cents(amount_cents))
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
-                'type': 'success',
-                'message': self.env._("Alma refunds %s to the customer in all.",
-                                      self.currency_id.format(from_cents(refunded_cents))),
+                'type': 'success' if done else 'warning',
+                'message': self.env._(
+                    "Alma refunds %s to the customer; it takes it back from its next transfer.",
+                    amount) if done else message,
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
 
-    def _alma_refund(self):
-        """Ask Alma to refund what is left; commits; return an error message or ''."""
-        self._alma_lock()
-        try:
-            client = self.provider_id._alma_client()
-            current = client.get_payment(self.alma_id)
-        except UserError as error:
-            return error.args[0]
-        left = current.get('purchase_amount', 0) - (current.get('amount_already_refunded') or 0)
-        if left <= 0:
-            self._alma_record_refunds(current)
-            return self.env._("This Alma payment is already fully refunded.")
-        self.message_post(body=self.env._(
-            "Refund of %(amount)s asked of Alma by %(user)s.",
-            amount=self.currency_id.format(from_cents(left)), user=self.env.user.name))
-        self._alma_checkpoint()  # On record before Alma is asked.
-        try:
-            data = client.refund(self.alma_id, merchant_reference=self.reference)
-        except UserError as error:
-            self.message_post(body=self.env._("Alma did not refund: %s", error.args[0]))
-            self._alma_checkpoint()
-            return error.args[0]
-        self._alma_record_refunds(data)
-        self._alma_checkpoint()
-        return ''
-
     def _alma_record_refunds(self, data):
-        """Record each refund Alma lists that Odoo does not know yet (idempotent)."""
-        self.amount_refunded_cents = data.get('amount_already_refunded') or sum(
-            int(refund['amount']) for refund in data.get('refunds') or [])
-        known = set(self.env['alma.fee.line'].search(
-            [('alma_payment_id', '=', self.id)]).mapped('refund_id'))
-        for refund in data.get('refunds') or []:
-            if refund['id'] not in known:
-                self.env['alma.fee.line']._alma_create_for_refund(
-                    self, refund['id'], int(refund['amount']))
-                self.message_post(body=self.env._(
-                    "Refunded %s.", self.currency_id.format(from_cents(refund['amount']))))
+        """Record what Alma says it refunded (idempotent); whoever asked it, even Alma's own
+        dashboard."""
+        self.ensure_one()
+        refunded = data.get('amount_already_refunded')
+        if refunded is None:
+            refunded = sum(int(refund['amount']) for refund in data.get('refunds') or [])
+        self.amount_refunded_cents = refunded
+        self.env['alma.refund']._alma_record(self, data)._alma_on_done()
 
     def _alma_send_email(self):
         """Queue an e-mail with the payment link to the contact, in the contact's language."""
@@ -727,6 +714,7 @@ class AlmaPayment(models.Model):
                 with self.env.registry.cursor() as cr:
                     for payment in self.with_env(self.env(cr=cr)).browse(chunk):
                         payment._alma_apply(news[payment.id], source='cron')
+        self.env['alma.refund']._alma_check_unanswered()
         self.env.invalidate_all()
 
     def _alma_read_news(self, provider):

@@ -153,6 +153,11 @@ class PaymentProvider(models.Model):
 
     # === BUSINESS METHODS: setup === #
 
+    def _compute_feature_support_fields(self):  # pylint: disable=missing-return
+        """Override of `payment` to refund Alma payments in full or in part."""
+        super()._compute_feature_support_fields()
+        self.filtered(lambda provider: provider.code == 'alma').support_refund = 'partial'
+
     def _get_supported_currencies(self):
         """Override of `payment` to restrict Alma to the euro, its only currency."""
         supported_currencies = super()._get_supported_currencies()

@@ -1,7 +1,7 @@
 import logging
 
 from odoo import SUPERUSER_ID, api, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
@@ -92,7 +92,7 @@ class PaymentTransaction(models.Model):
             'origin': ONLINE_ORIGIN,
             'return_url': return_url,
             'failure_return_url': return_url,
-            'customer_cancel_url': return_url,
+            'customer_cancel_url': f'{base_url}{AlmaPortalController._cancel_url}',
         }
 
     @api.model
@@ -149,3 +149,52 @@ class PaymentTransaction(models.Model):
         elif state == 'error':
             self._set_error(
                 payment.state_reason or self.env._("The payment was not sent to Alma."))
+
+    # === BUSINESS METHODS: refunds === #
+
+    def _send_refund_request(self, amount_to_refund=None):
+        """Override of `payment` to refund through Alma, on the one refund path of Alma."""
+        refund_tx = super()._send_refund_request(amount_to_refund=amount_to_refund)
+        if self.provider_code != 'alma':
+            return refund_tx
+        # `action_refund` runs this as superuser: the rights are those of the user who asked.
+        if not self.env.user.has_group('account.group_account_manager'):
+            raise AccessError(self.env._("Only accounting managers can refund Alma payments."))
+        payment = self.env['alma.payment'].search(
+            [('transaction_reference', '=', self.reference), ('state', '=', 'accepted')], limit=1)
+        if not payment:
+            raise UserError(self.env._("This transaction has no accepted Alma payment."))
+        result = self.env['alma.refund']._alma_refund_for(
+            payment, key=f'tx:{refund_tx.reference}', amount_cents=to_cents(-refund_tx.amount),
+            transaction_reference=refund_tx.reference)
+        if result['state'] not in ('asked', 'done'):
+            raise UserError(result['error'])
+        refund_tx._alma_apply_refund_state(
+            result['state'], result['error'], result['alma_refund_id'])
+        return refund_tx
+
+    @api.model
+    def _alma_sync_from_refunds(self, refunds):
+        """Bring the refund transactions of these Alma refunds to the state Alma gave them."""
+        refunds = refunds.filtered('transaction_reference')
+        txs = self.search([('reference', 'in', refunds.mapped('transaction_reference')),
+                           ('provider_code', '=', 'alma'), ('operation', '=', 'refund')])
+        tx_by_reference = {tx.reference: tx for tx in txs}
+        for refund in refunds:
+            tx = tx_by_reference.get(refund.transaction_reference)
+            if tx:
+                tx._alma_apply_refund_state(refund.state, refund.error, refund.alma_refund_id)
+        return txs
+
+    def _alma_apply_refund_state(self, state, error, alma_refund_id):
+        self.ensure_one()
+        if state == 'done':
+            if self.state == 'done':
+                return
+            self.provider_reference = alma_refund_id
+            self._set_done()
+            self._post_process()  # The outgoing payment in the Alma journal, at once.
+        elif state == 'asked':
+            self._set_pending(error or None)
+        else:
+            self._set_error(error or self.env._("Alma refused the refund."))

@@ -21,8 +21,8 @@ class TestPaymentProvider(AlmaCommon):
             set(provider.alma_plan_ids.mapped('code')),
             {'P1X_D+15', 'P1X_D+30', 'P1X_D+45', 'P2X', 'P3X', 'P4X'},
         )
-        # Odoo's own refund button stays hidden until it goes through Alma (issue 11).
-        self.assertEqual(provider.support_refund, 'none')
+        # Odoo's own Refund of a transaction goes through Alma, in full or in part.
+        self.assertEqual(provider.support_refund, 'partial')
 
     def test_alma_journal_has_its_own_outstanding_account(self):
         journal = self.alma.journal_id

@@ -1,6 +1,8 @@
 import hashlib
 import hmac
 
+import requests
+
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 
@@ -149,6 +151,21 @@ class TestAlmaTransaction(AlmaWebCommon):
         self.env['alma.payment']._cron_alma_poll_pending()
         tx.invalidate_recordset()
         self.assertEqual(tx.state, 'cancel')
+        self.assertEqual(invoice.payment_state, 'not_paid')
+
+    def test_only_the_paying_browser_cancels_by_giving_up(self):
+        invoice, tx, _url = self.start()
+        payment = self.alma_payment_of(tx)
+        cancel = f'/payment/alma/cancel?pid={payment.alma_id}'
+        # Someone else who learnt the payment's id, without the customer's session.
+        requests.get(f'{self.base_url()}{cancel}', allow_redirects=False, timeout=10)
+        self.assertEqual(payment.state, 'waiting')
+        self.assertFalse(self.standin.payments[payment.alma_id]['expired_at'])
+        self.assertNotIn(('PUT', f'/v1/payments/{payment.alma_id}/cancel'), self.standin.requests)
+        response = self.url_open(cancel, allow_redirects=False)  # The customer's browser.
+        self.assertEqual(response.status_code, 303)
+        self.env.invalidate_all()
+        self.assertEqual((payment.state, tx.state), ('cancelled', 'cancel'))
         self.assertEqual(invoice.payment_state, 'not_paid')
 
     def test_one_alma_payment_per_transaction(self):

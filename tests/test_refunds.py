@@ -1,10 +1,14 @@
 """Issue 11 (first part): a refund answers on screen; the Alma journal takes only Alma's money."""
+import time
 import uuid
+from unittest.mock import patch
 
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
-from odoo.addons.payment_alma.tests.common import AlmaPosCommon
+from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.tests.common import AlmaPosCommon, AlmaWebCommon
 
 
 @tagged('post_install', '-at_install')
@@ -48,3 +52,115 @@ class TestRefunds(AlmaPosCommon):
             ('id', '!=', self.alma.journal_id.id)], limit=1)
         register.create({'journal_id': bank.id})._create_payments()
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+
+
+@tagged('post_install', '-at_install')
+class TestTransactionRefunds(AlmaWebCommon):
+    """Issue 10, item 5: Odoo's Refund of a transaction refunds through Alma, in full or part."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bookkeeper = new_test_user(
+            cls.env, login='alma_refunder', groups='account.group_account_manager',
+            company_id=cls.company.id, company_ids=cls.company.ids)
+        cls.billing_clerk = new_test_user(
+            cls.env, login='alma_billing_clerk', groups='account.group_account_invoice',
+            company_id=cls.company.id, company_ids=cls.company.ids)
+
+    def paid_transaction(self, amount=399.0):
+        """A customer paid an invoice of `amount` with Alma through Odoo's payment form."""
+        invoice = self.invoice_for(amount)
+        tx = self.env['payment.transaction'].create({
+            'provider_id': self.alma.id, 'payment_method_id': self.alma_method.id,
+            'reference': f'INV-ALMA-{invoice.id}', 'amount': amount,
+            'currency_id': invoice.currency_id.id, 'partner_id': self.jean.id,
+            'operation': 'online_redirect', 'invoice_ids': [Command.set(invoice.ids)],
+        })
+        answer = tx._alma_create_payment(self.env.ref('payment_alma.plan_3x'))
+        self.assertFalse(answer.get('error'), answer.get('error'))
+        payment = self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        self.customer_pays(payment.alma_id)
+        self.env['alma.payment']._cron_alma_poll_pending()
+        tx._post_process()
+        self.assertEqual(tx.state, 'done')
+        self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+        return invoice, tx, payment
+
+    def refund(self, tx, amount, user=None):
+        tx.with_user(user or self.bookkeeper).action_refund(amount_to_refund=amount)
+        return tx.child_transaction_ids.sorted('id')[-1:]
+
+    def test_the_provider_says_it_refunds_in_part(self):
+        self.assertEqual(self.alma.support_refund, 'partial')
+
+    def test_partial_refunds_add_up_to_what_alma_took_then_stop(self):
+        _invoice, tx, payment = self.paid_transaction()
+        first = self.refund(tx, 100.0)
+        self.assertEqual((first.state, first.amount), ('done', -100.0))
+        self.assertTrue(first.provider_reference.startswith('refund_'))
+        outgoing = first.payment_id
+        self.assertEqual((outgoing.payment_type, outgoing.amount, outgoing.journal_id),
+                         ('outbound', 100.0, self.alma.journal_id))
+        self.assertEqual(outgoing.state, 'in_process', "posted, waiting for Alma's transfer")
+        self.assertEqual((payment.refund_state, payment.amount_refunded), ('partial', 100.0))
+        second = self.refund(tx, 299.0)
+        self.assertEqual(second.state, 'done')
+        self.assertEqual((payment.refund_state, payment.amount_refunded), ('full', 399.0))
+        refunds = self.standin.payments[payment.alma_id]['refunds']
+        self.assertEqual([refund['amount'] for refund in refunds], [10000, 29900])
+        self.assertEqual(
+            {refund['merchant_reference'] for refund in refunds}, set(payment.refund_ids.mapped(
+                'reference')), "each refund carries its own reference to Alma")
+        lines = self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)])
+        self.assertEqual(sorted(lines.mapped('gross_cents')), [-29900, -10000, 39900])
+        with self.assertRaisesRegex(UserError, "already fully refunded"):
+            self.refund(tx, 1.0)
+        self.assertEqual(len(self.standin.payments[payment.alma_id]['refunds']), 2)
+
+    def test_a_refund_beyond_what_is_left_names_the_amounts(self):
+        _invoice, tx, payment = self.paid_transaction()
+        self.refund(tx, 300.0)
+        try:
+            self.refund(tx, 100.0)
+            self.fail("a refund beyond what is left must be refused")
+        except UserError as error:
+            self.assertIn("Only 99.00", error.args[0])
+        self.assertEqual(payment.amount_refunded, 300.0)
+        self.assertEqual(len(self.standin.payments[payment.alma_id]['refunds']), 1)
+
+    def test_only_accounting_managers_refund(self):
+        _invoice, tx, payment = self.paid_transaction()
+        before = len(self.standin.requests)
+        for user in (self.billing_clerk, self.jean_user):
+            with self.assertRaises((AccessError, UserError)):
+                self.refund(tx, 10.0, user=user)
+        self.assertFalse(
+            [request for request in self.standin.requests[before:] if request[1].endswith(
+                '/refund')], "Alma got no refund request")
+        self.assertFalse(payment.refund_ids)
+
+    def test_a_lost_answer_is_found_again_and_the_refund_is_not_doubled(self):
+        _invoice, tx, payment = self.paid_transaction()
+        self.standin.configure(timeout_seconds=1.0)
+        self.standin.fail('timeout', method='POST', path_prefix='/v1/payments/', times=1)
+        with patch.object(const, 'TIMEOUTS', (2, 0.3)):
+            refund_tx = self.refund(tx, 50.0)
+        self.assertEqual(refund_tx.state, 'pending', "Alma may have refunded: not an error")
+        self.assertEqual(payment.refund_ids.state, 'asked')
+        for _wait in range(30):  # Alma finishes the refund after our client gave up.
+            if self.standin.payments[payment.alma_id]['refunds']:
+                break
+            time.sleep(0.1)
+        self.env['alma.payment']._cron_alma_poll_pending()
+        self.assertEqual((refund_tx.state, payment.refund_ids.state), ('done', 'done'))
+        self.assertEqual(refund_tx.payment_id.amount, 50.0)
+        self.assertEqual(len(self.standin.payments[payment.alma_id]['refunds']), 1)
+
+    def test_the_payment_refund_button_goes_through_the_transaction(self):
+        _invoice, tx, payment = self.paid_transaction()
+        action = payment.with_user(self.bookkeeper).action_alma_refund()
+        self.assertIn("399.00", action['params']['message'])
+        refund_tx = tx.child_transaction_ids
+        self.assertEqual((refund_tx.state, refund_tx.amount), ('done', -399.0))
+        self.assertEqual(refund_tx.payment_id.journal_id, self.alma.journal_id)

@@ -92,6 +92,21 @@ class TestAlmaWebTours(AlmaWebCommon):
         self.assertEqual(invoice.payment_state, 'not_paid')
         self.assertFalse(invoice.payment_ids)
 
+    def test_payment_link_abandoned(self):
+        """The customer gives up on Alma's page: the Alma payment is cancelled (its link no
+        longer works), the transaction too, and nothing is paid."""
+        invoice = self.invoice_for(399.0)
+        self.start_tour(self.pay_link(invoice), 'AlmaPaymentLinkAbandoned')
+        tx = invoice.transaction_ids
+        self.assertEqual(tx.state, 'cancel')
+        payment = self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        self.assertEqual((payment.state, payment.state_reason),
+                         ('cancelled', "The customer gave up on Alma's page."))
+        self.assertTrue(self.standin.payments[payment.alma_id]['expired_at'],
+                        "cancelled at Alma: the link no longer works")
+        self.assertEqual(invoice.payment_state, 'not_paid')
+        self.assertFalse(invoice.payment_ids)
+
     def test_shop_checkout(self):
         """A customer buys on the shop and pays with Alma at checkout: the order is confirmed."""
         website = self.shop_website()

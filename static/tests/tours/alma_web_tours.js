@@ -140,6 +140,37 @@ registry.category("web_tour.tours").add("AlmaPaymentLinkDeclined", {
     ],
 });
 
+function givesUpOnAlmaAndComesBack() {
+    return [
+        {
+            content: "pay: on Alma's page, the customer gives up and goes back to the business",
+            trigger: "button[name='o_payment_submit_button']:enabled",
+            async run() {
+                const almaUrl = await clickPayAndGetAlmaUrl();
+                const match = new URL(almaUrl).pathname.match(/\/pay\/([^/?#]+)/);
+                if (!match) {
+                    fail(`Unexpected Alma page: ${almaUrl}`);
+                }
+                await fetch(almaUrl, { mode: "no-cors" });
+                // Alma's "give up" link: its customer_cancel_url with `pid` appended.
+                window.location.href = `/payment/alma/cancel?pid=${match[1]}`;
+            },
+            expectUnloadPage: true,
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("AlmaPaymentLinkAbandoned", {
+    steps: () => [
+        ...chooseAlma("P3X"),
+        ...givesUpOnAlmaAndComesBack(),
+        {
+            content: "the customer is told the payment was cancelled, and nothing was paid",
+            trigger: "[name='o_payment_status_alert'].alert-danger:contains(Alma)",
+        },
+    ],
+});
+
 /* The shop (website_sale, installed in the test database only: no import from it here). The
  * product is a service, so the checkout goes from the cart straight to the payment step. */
 registry.category("web_tour.tours").add("AlmaShopCheckout", {

@@ -1,0 +1,238 @@
+import logging
+import math
+import uuid
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.payment_alma.models.alma_payment import LOST_ANSWER_GRACE
+from odoo.addons.payment_alma.utils.alma_client import AlmaError
+from odoo.addons.payment_alma.utils.money import from_cents
+
+_logger = logging.getLogger(__name__)
+
+
+
+class AlmaRefund(models.Model):
+    """One refund of an Alma payment, whatever asked it (the payment's button, a transaction's
+    Refund, the till, a credit note) or where it was made (Alma's dashboard).
+
+    It is written and committed before Alma is asked, and sent with its reference as Alma's
+    `merchant_reference`: a lost answer is found again in the payment's `refunds`, and a retry
+    of the same key (a double click, a reload) never refunds twice.
+    """
+
+    _name = 'alma.refund'
+    _description = "Alma Refund"
+    _order = 'id desc'
+    _rec_name = 'reference'
+
+    reference = fields.Char(
+        required=True, readonly=True, copy=False, index=True,
+        default=lambda self: f"ALMAR-{uuid.uuid4().hex[:12].upper()}",
+        help="Sent to Alma as the refund's merchant reference.")
+    refund_key = fields.Char(
+        readonly=True, copy=False, index=True,
+        help="What asked it (a transaction, a till's line, a credit note): one refund each.")
+    payment_id = fields.Many2one('alma.payment', string="Alma Payment", required=True,
+                                 readonly=True, ondelete='restrict', index=True)
+    company_id = fields.Many2one(related='payment_id.company_id', store=True, index=True)
+    currency_id = fields.Many2one(related='payment_id.currency_id')
+    partner_id = fields.Many2one(related='payment_id.partner_id')
+    amount_cents = fields.Integer(readonly=True)
+    amount = fields.Monetary(compute='_compute_amount')
+    state = fields.Selection(
+        [('asked', "Asked"), ('done', "Refunded"), ('refused', "Refused")],
+        default='asked', required=True, readonly=True, index=True)
+    unanswered = fields.Boolean(
+        readonly=True, help="Alma's answer was lost: the refund is looked for at Alma.")
+    asked_at = fields.Datetime(readonly=True)
+    error = fields.Char(readonly=True)
+    alma_refund_id = fields.Char(string="Alma Refund ID", readonly=True, index=True)
+    transaction_reference = fields.Char(readonly=True, index=True)
+
+    _sql_constraints = [
+        ('reference_unique', 'unique(reference)', "An Alma refund reference is unique."),
+        ('alma_refund_id_unique', 'unique(alma_refund_id)', "This Alma refund is recorded."),
+    ]
+
+    def init(self):
+        # One refund per key; a refused one may be asked again.
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS alma_refund_one_per_key ON alma_refund (refund_key)
+             WHERE state != 'refused' AND refund_key IS NOT NULL
+        """)
+
+    @api.depends('amount_cents')
+    def _compute_amount(self):
+        for refund in self:
+            refund.amount = from_cents(refund.amount_cents)
+
+    # === The one entry point of every refund === #
+
+    @api.model
+    def _alma_refund_for(self, payment, *, key, amount_cents=None, **links):
+        """Find or ask the refund of `key` on `payment`; `amount_cents` None = what is left.
+
+        The callers check who may refund. It runs in a transaction of its own, holding a lock
+        on the payment in the database, committed before Alma is asked and once it answered.
+
+        :return: the refund as plain data (the caller's transaction may not see it yet):
+                 {'id', 'reference', 'state', 'amount_cents', 'alma_refund_id', 'error',
+                 'existing', 'refunded_cents' (of the payment, in all)}; state 'asked' means
+                 that Alma's answer was lost: it is looked for at Alma later.
+        """
+        self.env.flush_all()
+        with self.env.registry.cursor() as cr:
+            # su: the callers checked the user's rights; refunds are the add-on's own books.
+            env = self.env(cr=cr, su=True)
+            payment = payment.with_env(env)
+            with env['alma.payment']._alma_key_lock(f'refunds:{payment.id}'):
+                refund, existing, error = env['alma.refund']._alma_find_or_ask(
+                    payment, key, amount_cents, links)
+                result = {
+                    'id': refund.id, 'reference': refund.reference or '',
+                    'state': refund.state or False, 'amount_cents': refund.amount_cents,
+                    'alma_refund_id': refund.alma_refund_id or False,
+                    'refunded_cents': payment.amount_refunded_cents,
+                    'error': error, 'existing': existing,
+                }
+        self.env.invalidate_all()  # Another transaction changed what this one may have read.
+        return result
+
+    @api.model
+    def _alma_find_or_ask(self, payment, key, amount_cents, links):
+        """Return (refund, whether it existed, error); runs under the payment's refund lock."""
+        refund = self.search([('refund_key', '=', key), ('state', '!=', 'refused')], limit=1)
+        if refund.state == 'done':
+            return refund, True, ''
+        if payment.state != 'accepted' or not payment.alma_id:
+            return refund, False, self.env._("Only an accepted Alma payment can be refunded.")
+        try:
+            client = payment.provider_id._alma_client()
+            data = client.get_payment(payment.alma_id)
+        except UserError as error:  # AlmaError, or a provider left without its key.
+            return refund, False, error.args[0]
+        # What Alma did already, asked by us (a lost answer) or on its dashboard.
+        payment._alma_record_refunds(data)
+        if refund.state == 'done':
+            return refund, True, ''
+        left = (data.get('purchase_amount') or 0) - (data.get('amount_already_refunded') or 0)
+        if refund:  # Asked before, and Alma does not have it (yet).
+            wait = refund.asked_at and refund.asked_at + LOST_ANSWER_GRACE - fields.Datetime.now()
+            if refund.unanswered and wait and wait.total_seconds() > 0:
+                return refund, True, self.env._(
+                    "Alma has not confirmed the refund yet: try again in %s seconds (it will "
+                    "not be made twice).", math.ceil(wait.total_seconds()))
+            amount_cents = refund.amount_cents  # Never received: asked again, as it was.
+        elif amount_cents is None:
+            amount_cents = left
+        problem = self._alma_amount_problem(payment, amount_cents, left)
+        if problem:
+            return refund, False, problem
+        if not refund:
+            refund = self.create({'payment_id': payment.id, 'refund_key': key,
+                                  'amount_cents': amount_cents, **links})
+        refund._alma_ask(client)
+        return refund, False, refund.error or ''
+
+    @api.model
+    def _alma_amount_problem(self, payment, amount_cents, left_cents):
+        currency = payment.currency_id
+        if left_cents <= 0:
+            return self.env._("This Alma payment is already fully refunded.")
+        if amount_cents <= 0:
+            return self.env._("A refund must be of a positive amount.")
+        if amount_cents > left_cents:
+            return self.env._(
+                "Only %(left)s of this Alma payment is left to refund (%(refunded)s already "
+                "refunded of %(paid)s): %(asked)s is too much.",
+                left=currency.format(from_cents(left_cents)),
+                refunded=currency.format(from_cents(payment.purchase_amount_cents - left_cents)),
+                paid=currency.format(payment.purchase_amount),
+                asked=currency.format(from_cents(amount_cents)))
+        return ''
+
+    def _alma_ask(self, client):
+        """Ask Alma for this refund; commits before and after."""
+        self.ensure_one()
+        payment = self.payment_id
+        self.write({'asked_at': fields.Datetime.now(), 'unanswered': False, 'error': False})
+        payment.message_post(body=self.env._(
+            "Refund of %(amount)s asked of Alma by %(user)s.",
+            amount=self.currency_id.format(self.amount), user=self.env.user.name))
+        payment._alma_checkpoint()  # On record before Alma is asked.
+        try:
+            data = client.refund(payment.alma_id, amount=self.amount_cents,
+                                 merchant_reference=self.reference)
+        except AlmaError as error:
+            if error.kind in ('timeout', 'connection', 'bad_response'):
+                # Alma may be refunding: found again by its reference, never asked twice.
+                self.write({'unanswered': True, 'error': self.env._(
+                    "Alma has not confirmed the refund yet: it will be checked again, and "
+                    "it will not be made twice. (%s)", error.args[0])})
+            elif error.kind in ('server', 'rate_limited'):
+                # Alma failed: a retry looks for it at Alma first, then asks again.
+                self.error = error.args[0]
+                payment.message_post(body=self.env._("Alma did not refund: %s", error.args[0]))
+            else:
+                self.write({'state': 'refused', 'error': error.args[0]})
+                payment.message_post(body=self.env._("Alma did not refund: %s", error.args[0]))
+            payment._alma_checkpoint()
+            return
+        payment._alma_record_refunds(data)
+        payment._alma_checkpoint()
+
+    # === What Alma says of the refunds === #
+
+    @api.model
+    def _alma_record(self, payment, data):
+        """Mark done each refund Alma lists; record those made elsewhere; return the new ones."""
+        new = self.browse()
+        mine = self.search([('payment_id', '=', payment.id)])
+        by_alma_id = {refund.alma_refund_id: refund for refund in mine if refund.alma_refund_id}
+        by_reference = {refund.reference: refund for refund in mine}
+        for listed in data.get('refunds') or []:
+            if listed['id'] in by_alma_id:
+                continue
+            refund = by_reference.get(listed.get('merchant_reference') or '')
+            values = {'state': 'done', 'unanswered': False, 'error': False,
+                      'alma_refund_id': listed['id'], 'amount_cents': int(listed['amount'])}
+            if refund:
+                refund.write(values)
+            else:  # Made on Alma's dashboard.
+                refund = self.create({'payment_id': payment.id,
+                                      'refund_key': f"alma:{listed['id']}", **values})
+            new |= refund
+        return new
+
+    def _alma_on_done(self):
+        """What a refund Alma made changes here: Frais Alma, the chatter, the transaction."""
+        for refund in self:
+            payment = refund.payment_id
+            self.env['alma.fee.line']._alma_create_for_refund(
+                payment, refund.alma_refund_id, refund.amount_cents)
+            payment.message_post(body=self.env._(
+                "Refunded %s.", refund.currency_id.format(refund.amount)))
+        # sudo: refunds are recorded for whoever learnt of them; their transactions follow.
+        self.env['payment.transaction'].sudo()._alma_sync_from_refunds(self)
+
+    @api.model
+    def _alma_check_unanswered(self):
+        """Look at Alma for the refunds whose answer was lost (cron); those Alma never received
+        are refused after a grace, so that they may be asked again."""
+        refunds = self.search([('state', '=', 'asked')])
+        for payment in refunds.payment_id:
+            try:
+                data = payment.provider_id._alma_client().get_payment(payment.alma_id)
+            except UserError as error:
+                _logger.warning("Refunds of Alma payment %s not checked: %s",
+                                payment.alma_id, error)
+                continue
+            payment._alma_record_refunds(data)
+        deadline = fields.Datetime.now() - LOST_ANSWER_GRACE
+        lost = refunds.filtered(lambda r: r.state == 'asked' and r.asked_at
+                                and r.asked_at < deadline)
+        lost.write({'state': 'refused', 'error': self.env._(
+            "Alma never received this refund: nothing was refunded. Ask it again.")})
+        self.env['payment.transaction'].sudo()._alma_sync_from_refunds(lost)

@@ -22,6 +22,7 @@
         'views/account_move_views.xml',
         'views/res_config_settings_views.xml',
         'wizards/alma_payment_wizard_views.xml',
+        'wizards/alma_transfer_views.xml',
         'views/payment_alma_templates.xml',
         'data/payment_provider_data.xml',
     ],

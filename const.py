@@ -17,6 +17,9 @@ SUPPORTED_CURRENCIES = ('EUR',)
 IN_STORE_ORIGIN_PREFIX = 'pos_'
 DEFAULT_ORIGIN = 'pos_sms'
 FEE_PLAN_KIND = 'pos'
+# Alma's origin and fee plans of a payment made on the merchant's website.
+ONLINE_ORIGIN = 'online'
+ONLINE_FEE_PLAN_KIND = 'general'
 FEE_PLANS_TTL_SECONDS = 300
 
 # (connect, read) in seconds: Alma answers in well under a second; a cashier must not wait long.

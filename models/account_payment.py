@@ -21,7 +21,8 @@ class AccountPayment(models.Model):
         if by_hand:
             raise UserError(self.env._(
                 "Only Alma moves money in the journal %s: a customer pays with \"Pay with "
-                "Alma\" (a payment link) or at the till, and an accepted Alma payment is "
-                "refunded with its Refund button. Register this payment in another journal.",
+                "Alma\" (a payment link) or at the till, and a credit note of an invoice paid "
+                "with Alma is refunded with its button \"Refund with Alma\". Register this "
+                "payment in another journal.",
                 by_hand.journal_id[:1].display_name))
         return super().action_post()

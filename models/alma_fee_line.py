@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import xlsxwriter
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.payment_alma.utils.money import from_cents
@@ -38,6 +38,9 @@ class AlmaFeeLine(models.Model):
                                                    "the clinic took on, excluding VAT.")
     fee_vat_cents = fields.Integer(readonly=True)
     fee_source = fields.Selection(related='alma_payment_id.merchant_fee_source')
+    absorbed_fee_cents = fields.Integer(
+        readonly=True, help="The customer's fees the clinic offered: part of the clinic's "
+                            "fees here, not of Alma's commission in its export.")
     alma_fee_cents = fields.Integer(readonly=True, help="The fee in Alma's accounting export.")
     alma_fee_known = fields.Boolean(readonly=True)
 
@@ -57,6 +60,8 @@ class AlmaFeeLine(models.Model):
     settled_date = fields.Datetime(readonly=True, copy=False)
     settled_by_id = fields.Many2one('res.users', readonly=True, copy=False)
     move_id = fields.Many2one('account.move', string="Fee Entry", readonly=True, copy=False)
+    transfer_move_id = fields.Many2one('account.move', string="Transfer Entry", readonly=True,
+                                       copy=False, index=True)
 
     _sql_constraints = [(
         'one_line_per_payment_or_refund', 'unique(alma_payment_id, refund_id)',
@@ -64,7 +69,7 @@ class AlmaFeeLine(models.Model):
     )]
 
     @api.depends('gross_cents', 'customer_fee_cents', 'fee_cents', 'fee_vat_cents',
-                 'alma_fee_cents', 'alma_fee_known')
+                 'alma_fee_cents', 'alma_fee_known', 'absorbed_fee_cents')
     def _compute_amounts(self):
         for line in self:
             line.gross = from_cents(line.gross_cents)
@@ -73,8 +78,11 @@ class AlmaFeeLine(models.Model):
             line.fee_vat = from_cents(line.fee_vat_cents)
             line.fee_total = from_cents(line.fee_cents + line.fee_vat_cents)
             line.net = from_cents(line.gross_cents - line.fee_cents - line.fee_vat_cents)
+            # Alma's export shows its commission only: the fees the clinic offered to the
+            # customer are not Alma's, and no difference.
             line.alma_fee_difference = from_cents(
-                line.alma_fee_cents - line.fee_cents) if line.alma_fee_known else 0.0
+                line.alma_fee_cents - (line.fee_cents - line.absorbed_fee_cents)
+            ) if line.alma_fee_known else 0.0
 
     @api.depends('settled')
     def _compute_settled_mark(self):
@@ -96,17 +104,20 @@ class AlmaFeeLine(models.Model):
             'gross_cents': payment.price_cents,
             'customer_fee_cents': payment.customer_fee_cents,
             'fee_cents': payment.merchant_fee_cents + payment.absorbed_fee_cents,
+            'absorbed_fee_cents': payment.absorbed_fee_cents,
             'fee_vat_cents': payment.merchant_fee_vat_cents,
         })
 
     @api.model
     def _alma_create_for_refund(self, payment, refund_id, amount_cents):
-        """A negative line: Alma takes the refund back from the next payout; no fee returns."""
+        """A negative line: Alma takes the refund back from the transfer that pays the day's
+        sales; no fee returns (Alma's sources say of none that it does)."""
+        today = fields.Date.context_today(self)
         return self.create({
             **self._alma_common_values(payment),
             'refund_id': refund_id,
-            'date': fields.Date.context_today(self),
-            'payout_date': fields.Date.context_today(self),
+            'date': today,
+            'payout_date': today + timedelta(days=payment.provider_id.alma_cash_in_delay),
             'gross_cents': -amount_cents,
         })
 
@@ -198,6 +209,79 @@ class AlmaFeeLine(models.Model):
         lines = self._alma_check_bookkeeper().with_context(alma_settled_by=self.env.user.id)
         lines.filtered(lambda line: not line.settled)._alma_settle()
         return True
+
+    def action_alma_record_transfer(self):
+        """Open the dialog that records Alma's transfer of the selected lines."""
+        self._alma_check_bookkeeper()
+        if not self:
+            raise UserError(self.env._("Select the lines that Alma's transfer pays."))
+        if len(self.provider_id) > 1 or len(self.currency_id) > 1:
+            raise UserError(self.env._(
+                "An Alma transfer pays one Alma account in one currency: select its lines only."))
+        recorded = self.filtered('transfer_move_id')
+        if recorded:
+            raise UserError(self.env._(
+                "The transfer of %(origin)s is already recorded (%(entry)s).",
+                origin=recorded[0].origin, entry=recorded[0].transfer_move_id.name))
+        company = self.company_id
+        bank = self.env['account.journal'].search([
+            ('type', '=', 'bank'), ('company_id', '=', company.id),
+            ('id', '!=', self.provider_id.sudo().journal_id.id)], limit=1)
+        transfer = self.env['alma.transfer'].create({
+            'line_ids': [Command.set(self.ids)],
+            'company_id': company.id,
+            'currency_id': self.currency_id.id,
+            'journal_id': bank.id,
+        })
+        return {
+            'type': 'ir.actions.act_window',
+            'name': self.env._("Alma's Transfer Received"),
+            'res_model': 'alma.transfer',
+            'res_id': transfer.id,
+            'view_mode': 'form',
+            'target': 'new',
+        }
+
+    def _alma_record_transfer(self, journal, date):
+        """Settle these lines and book Alma's transfer of their net amount to `journal`'s bank.
+
+        The transfer moves the net from Alma's outstanding receipts to the bank's (where the
+        bank statement line reconciles it as any receipt), then what is open on Alma's
+        outstanding receipts up to that day is reconciled: sales, refunds, fees, transfer.
+        """
+        lines = self._alma_check_bookkeeper().with_context(alma_settled_by=self.env.user.id)
+        lines.filtered(lambda line: not line.settled)._alma_settle()
+        provider = lines.provider_id
+        outstanding = provider._alma_outstanding_account()
+        bank_account = journal.inbound_payment_method_line_ids[:1].payment_account_id \
+            or journal.company_id.account_journal_payment_debit_account_id
+        net_cents = sum(line.gross_cents - line.fee_cents - line.fee_vat_cents for line in lines)
+        net = from_cents(abs(net_cents))
+        received = net_cents >= 0  # Refunds beyond the sales: Alma takes money back.
+        label = self.env._("Alma transfer of %(count)s lines, %(date)s",
+                           count=len(lines), date=fields.Date.to_string(date))
+        move = self.env['account.move'].sudo().create({
+            'move_type': 'entry',
+            'journal_id': provider.journal_id.id,
+            'date': date,
+            'ref': label,
+            'company_id': provider.company_id.id,
+            'line_ids': [
+                Command.create({'name': label, 'account_id': bank_account.id,
+                                'debit': net if received else 0.0,
+                                'credit': 0.0 if received else net}),
+                Command.create({'name': label, 'account_id': outstanding.id,
+                                'debit': 0.0 if received else net,
+                                'credit': net if received else 0.0}),
+            ],
+        })
+        move.action_post()
+        lines.transfer_move_id = move
+        self.env['account.move.line'].sudo().search([
+            ('account_id', '=', outstanding.id), ('company_id', '=', provider.company_id.id),
+            ('parent_state', '=', 'posted'), ('reconciled', '=', False), ('date', '<=', date),
+        ]).reconcile()
+        return move
 
     def _alma_settle(self):
         for line in self:

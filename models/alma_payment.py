@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from markupsafe import Markup
+from werkzeug import urls
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -103,6 +104,12 @@ class AlmaPayment(models.Model):
         [('estimate', "Estimated from the fee plan"), ('alma', "Given by Alma")],
         string="Fee Source", default='estimate', readonly=True,
         help="Alma's merchant_target_fee once the payment is accepted, else our estimate.")
+    amount_collected = fields.Monetary(
+        string="Collected", compute='_compute_money_moved', store=True,
+        help="What the customer paid, once Alma accepted the payment; nothing otherwise.")
+    clinic_fee_charged = fields.Monetary(
+        string="Fees Charged", compute='_compute_money_moved', store=True,
+        help="The clinic's fees (incl. VAT) of an accepted payment; nothing otherwise.")
     price = fields.Monetary(compute='_compute_amounts')
     purchase_amount = fields.Monetary(compute='_compute_amounts')
     clinic_fee_total = fields.Monetary(compute='_compute_amounts')
@@ -145,6 +152,18 @@ class AlmaPayment(models.Model):
                 payment.merchant_fee_cents + payment.merchant_fee_vat_cents
                 + payment.absorbed_fee_cents
             )
+
+    @api.depends('state', 'price_cents', 'merchant_fee_cents', 'merchant_fee_vat_cents',
+                 'absorbed_fee_cents')
+    def _compute_money_moved(self):
+        """The list's totals count only money that moved: refused, expired or cancelled
+        payments moved none."""
+        for payment in self:
+            accepted = payment.state == 'accepted'
+            payment.amount_collected = from_cents(payment.price_cents) if accepted else 0.0
+            payment.clinic_fee_charged = from_cents(
+                payment.merchant_fee_cents + payment.merchant_fee_vat_cents
+                + payment.absorbed_fee_cents) if accepted else 0.0
 
     @api.depends('amount_refunded_cents', 'purchase_amount_cents')
     def _compute_refund_state(self):
@@ -235,7 +254,8 @@ class AlmaPayment(models.Model):
         """A new payment's values, every figure recomputed on the server from Alma's plans."""
         if not contact._alma_contact_data()['is_complete']:
             raise UserError(self.env._("The contact's details are incomplete."))
-        offers = provider._alma_get_offers(amount, currency, fees_offered=fees_offered)
+        offers = provider._alma_get_offers(amount, currency, fees_offered=fees_offered,
+                                           online=bool(links.get('transaction_reference')))
         offer = next((offer for offer in offers if offer['plan_id'] == plan.id), None)
         if not offer or not offer['eligible']:
             raise UserError(offer['reason'] if offer else self.env._(
@@ -305,7 +325,7 @@ class AlmaPayment(models.Model):
                 'origin': self.provider_id.alma_origin,
                 'locale': (self.env.lang or 'fr_FR')[:2],
                 'expires_after': const.LINK_EXPIRES_AFTER_MINUTES,
-                'ipn_callback_url': f'{base_url}{const.IPN_ROUTE}',
+                'ipn_callback_url': urls.urljoin(base_url, const.IPN_ROUTE),
                 'custom_data': {'odoo_reference': self.reference},
                 'billing_address': address,
             },
@@ -436,8 +456,16 @@ class AlmaPayment(models.Model):
             payment._alma_apply(data, source=source)
 
     def _alma_apply(self, data, source):
-        """Apply Alma's view of the payment; idempotent, whatever the order things arrive in."""
+        """Apply Alma's view of the payment; idempotent, whatever the order things arrive in.
+
+        What it writes (the payment, the transaction, the invoice and their chatter) is the
+        business's books: in the business's language, whoever learnt the news (the public user
+        for a notification, OdooBot for the cron).
+        """
         self.ensure_one()
+        lang = self.company_id.partner_id.lang or self.env.lang
+        if self.env.lang != lang:
+            return self.with_context(lang=lang)._alma_apply(data, source)
         self._alma_lock()
         if self.state in const.FINAL_STATES:
             return
@@ -662,7 +690,8 @@ class AlmaPayment(models.Model):
         if refunded is None:
             refunded = sum(int(refund['amount']) for refund in data.get('refunds') or [])
         self.amount_refunded_cents = refunded
-        self.env['alma.refund']._alma_record(self, data)._alma_on_done()
+        # sudo: what Alma did is recorded whoever learnt it (the cron, a bookkeeper).
+        self.env['alma.refund'].sudo()._alma_record(self.sudo(), data)._alma_on_done()
 
     def _alma_send_email(self):
         """Queue an e-mail with the payment link to the contact, in the contact's language."""

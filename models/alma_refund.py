@@ -221,7 +221,8 @@ class AlmaRefund(models.Model):
     def _alma_check_unanswered(self):
         """Look at Alma for the refunds whose answer was lost (cron); those Alma never received
         are refused after a grace, so that they may be asked again."""
-        refunds = self.search([('state', '=', 'asked')])
+        # sudo: the cron's own books; it runs for every company.
+        refunds = self.sudo().search([('state', '=', 'asked')])
         for payment in refunds.payment_id:
             try:
                 data = payment.provider_id._alma_client().get_payment(payment.alma_id)

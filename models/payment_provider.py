@@ -1,11 +1,10 @@
 import logging
-import threading
 import time
 from datetime import datetime
 
 import pytz
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools.misc import formatLang
 
@@ -16,10 +15,6 @@ from odoo.addons.payment_alma.utils.money import fee_from_rates, from_cents, to_
 
 _logger = logging.getLogger(__name__)
 
-# Fee plans change a few times a year, eligibility is asked at every sale: keep them a few
-# minutes per process, keyed by everything that selects the account (db, provider, url, key).
-_fee_plans_cache = {}
-_fee_plans_lock = threading.Lock()
 
 
 class PaymentProvider(models.Model):
@@ -104,9 +99,10 @@ class PaymentProvider(models.Model):
 
     def write(self, vals):
         """Override of `payment` to forget the cached fee plans when the account changes."""
+        res = super().write(vals)
         if {'alma_api_key_live', 'alma_api_key_test', 'alma_api_url', 'state'} & set(vals):
             self._alma_clear_fee_plans_cache()
-        return super().write(vals)
+        return res
 
     # === BUSINESS METHODS: the payment form === #
 
@@ -144,7 +140,7 @@ class PaymentProvider(models.Model):
         key = (self.id, tuple(self.alma_plan_ids.ids), to_cents(amount), currency.id)
         if key not in cache:
             try:
-                offers = self._alma_get_offers(amount, currency)
+                offers = self._alma_get_offers(amount, currency, online=True)
             except (UserError, AlmaError) as error:
                 _logger.warning("Alma hidden from the payment form: %s", error)
                 offers = []
@@ -343,45 +339,43 @@ class PaymentProvider(models.Model):
             )]
         return []
 
-    def _alma_cache_key(self):
-        api_key = self._alma_get_api_key()
-        return (self.env.cr.dbname, self.id, self._alma_get_api_url(api_key), hash(api_key))
-
     def _alma_clear_fee_plans_cache(self):
-        with _fee_plans_lock:
-            for key in [k for k in _fee_plans_cache if k[:2] in
-                        {(self.env.cr.dbname, provider_id) for provider_id in self.ids}]:
-                del _fee_plans_cache[key]
+        """Forget the fee plans on every worker and server (Odoo signals the cleared cache)."""
+        self.env.registry.clear_cache()
 
-    def _alma_get_fee_plans(self):
-        """Return Alma's in-store fee plans of this account, keyed by (installments, days, months).
+    def _alma_get_fee_plans(self, kind=const.FEE_PLAN_KIND):
+        """Return Alma's fee plans of this account (in-store by default), keyed by
+        (installments, days, months).
 
-        Cached for a few minutes: rates rarely change, and a sale must not wait for them.
+        Cached for a few minutes on each worker: rates rarely change, and a sale must not wait
+        for them. Changing the key, the URL or the state clears them on every worker.
         """
         self.ensure_one()
-        cache_key = self._alma_cache_key()
-        with _fee_plans_lock:
-            expires_at, plans = _fee_plans_cache.get(cache_key, (0, None))
-        if plans is None or expires_at < time.monotonic():
-            answer = self._alma_client().get_fee_plans()
-            plans = answer.get('data', []) if isinstance(answer, dict) else answer
-            with _fee_plans_lock:
-                _fee_plans_cache[cache_key] = (
-                    time.monotonic() + const.FEE_PLANS_TTL_SECONDS, plans,
-                )
+        api_key = self._alma_get_api_key()
+        period = int(time.time() // const.FEE_PLANS_TTL_SECONDS)
+        plans = self._alma_fetch_fee_plans(
+            self.id, self._alma_get_api_url(api_key), api_key, kind, period)
         return {
             (plan['installments_count'], plan.get('deferred_days') or 0,
              plan.get('deferred_months') or 0): plan
             for plan in plans
         }
 
-    def _alma_get_offers(self, amount, currency=None, fees_offered=False):
+    @api.model
+    @tools.ormcache('provider_id', 'base_url', 'api_key', 'kind', 'period')
+    def _alma_fetch_fee_plans(self, provider_id, base_url, api_key, kind, period):
+        """Alma's fee plans of an account, as a tuple; `period` ends the cache's validity."""
+        answer = AlmaClient(self.env, base_url, api_key).get_fee_plans(kind=kind)
+        return tuple(answer.get('data', []) if isinstance(answer, dict) else answer or ())
+
+    def _alma_get_offers(self, amount, currency=None, fees_offered=False, online=False):
         """Return, for each enabled plan, what Alma offers for `amount` (in currency units).
 
         Each offer: the plan, whether it is eligible and why not, the schedule, the customer fee
         and the clinic's fee with its VAT, all in integer cents so that they add up exactly.
         With `fees_offered`, plans with a customer fee are priced so that the customer pays
-        exactly `amount` (see `_alma_offer_fees`).
+        exactly `amount` (see `_alma_offer_fees`). `online`: a payment made on the website
+        (Odoo's payment form), priced on Alma's general plans and asked with the online origin.
         """
         self.ensure_one()
         currency = currency or self.company_id.currency_id
@@ -391,26 +385,28 @@ class PaymentProvider(models.Model):
         plans = self.alma_plan_ids
         if not plans:
             return []
-        fee_plans = self._alma_get_fee_plans()
-        results = self._alma_eligibility(amount_cents, plans)
+        origin = const.ONLINE_ORIGIN if online else self.alma_origin
+        fee_plans = self._alma_get_fee_plans(
+            kind=const.ONLINE_FEE_PLAN_KIND if online else const.FEE_PLAN_KIND)
+        results = self._alma_eligibility(amount_cents, plans, origin)
         offers = []
         for plan in plans:
             fee_plan = fee_plans.get(plan._alma_key()) or {}
             result = results.get(plan._alma_key())
             offer = self._alma_make_offer(plan, fee_plan, result, amount_cents, currency)
             if fees_offered and offer['eligible'] and offer['customer_total_cost_cents']:
-                offer = self._alma_offer_fees(plan, fee_plan, amount_cents, currency)
+                offer = self._alma_offer_fees(plan, fee_plan, amount_cents, currency, origin)
             offers.append(offer)
         return offers
 
-    def _alma_eligibility(self, amount_cents, plans):
+    def _alma_eligibility(self, amount_cents, plans, origin):
         """Ask Alma about `plans` for an amount; return its results keyed by plan key.
 
         Alma's clients key each result by its plan (installments count, deferred days, deferred
         months), never by its position: a plan without a result is not offered.
         """
         answer = self._alma_client().check_eligibility(
-            amount_cents, [plan._alma_query() for plan in plans], origin=self.alma_origin,
+            amount_cents, [plan._alma_query() for plan in plans], origin=origin,
         )
         results = {}
         for result in answer if isinstance(answer, list) else []:
@@ -418,7 +414,7 @@ class PaymentProvider(models.Model):
                 results[_alma_result_key(result)] = result
         return results
 
-    def _alma_offer_fees(self, plan, fee_plan, price_cents, currency):
+    def _alma_offer_fees(self, plan, fee_plan, price_cents, currency, origin):
         """Return the offer where the clinic takes on the customer's fees.
 
         Alma has no per-payment switch for this: ask Alma for a purchase amount P such that
@@ -428,7 +424,7 @@ class PaymentProvider(models.Model):
         purchase = _purchase_amount_for_total(
             price_cents, fee_plan.get('customer_fee_variable'), fee_plan.get('customer_fee_fixed'))
         for _attempt in range(3):
-            result = self._alma_eligibility(purchase, plan).get(plan._alma_key())
+            result = self._alma_eligibility(purchase, plan, origin).get(plan._alma_key())
             offer = self._alma_make_offer(plan, fee_plan, result, purchase, currency)
             if not offer['eligible']:
                 return offer

@@ -1,17 +1,18 @@
 import logging
 
+from werkzeug import urls
+
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.addons.payment import utils as payment_utils
+from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.money import to_cents
 
 _logger = logging.getLogger(__name__)
 
-# Alma's `origin` of a payment made on the merchant's website.
-ONLINE_ORIGIN = 'online'
 # Alma's states of a payment whose customer has not started paying yet.
 NOT_STARTED_STATES = ('not_started', 'not_ready')
 
@@ -87,12 +88,12 @@ class PaymentTransaction(models.Model):
         :return: values of Alma's `payment` object: the return URLs and the online origin
         """
         base_url = payment.provider_id.get_base_url()
-        return_url = f'{base_url}{AlmaPortalController._return_url}'
+        return_url = urls.urljoin(base_url, AlmaPortalController._return_url)
         return {
-            'origin': ONLINE_ORIGIN,
+            'origin': const.ONLINE_ORIGIN,
             'return_url': return_url,
             'failure_return_url': return_url,
-            'customer_cancel_url': f'{base_url}{AlmaPortalController._cancel_url}',
+            'customer_cancel_url': urls.urljoin(base_url, AlmaPortalController._cancel_url),
         }
 
     @api.model
@@ -157,7 +158,17 @@ class PaymentTransaction(models.Model):
         refund_tx = super()._send_refund_request(amount_to_refund=amount_to_refund)
         if self.provider_code != 'alma':
             return refund_tx
-        # `action_refund` runs this as superuser: the rights are those of the user who asked.
+        self._alma_refund_through(refund_tx)
+        return refund_tx
+
+    def _alma_refund_through(self, refund_tx):
+        """Have Alma refund the amount of `refund_tx`, a refund child of this transaction.
+
+        :raise UserError: when Alma refused or nothing is left to refund (the caller's
+                          transaction, and `refund_tx` with it, is then rolled back)
+        """
+        self.ensure_one()
+        # Called as superuser (`action_refund`, a credit note): the rights are the user's.
         if not self.env.user.has_group('account.group_account_manager'):
             raise AccessError(self.env._("Only accounting managers can refund Alma payments."))
         payment = self.env['alma.payment'].search(
@@ -171,7 +182,6 @@ class PaymentTransaction(models.Model):
             raise UserError(result['error'])
         refund_tx._alma_apply_refund_state(
             result['state'], result['error'], result['alma_refund_id'])
-        return refund_tx
 
     @api.model
     def _alma_sync_from_refunds(self, refunds):

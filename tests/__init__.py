@@ -10,3 +10,4 @@ from . import test_web_tours
 from . import test_real_alma
 from . import test_refunds
 from . import test_french
+from . import test_books

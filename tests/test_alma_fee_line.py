@@ -235,6 +235,20 @@ class TestAlmaFeeLine(AlmaPosCommon):
         again = self.import_csv(content)
         self.assertIn("0 updated", again['params']['message'])
 
+    def test_offered_fees_are_no_difference_and_unknown_lines_are_named(self):
+        # The clinic offered the customer's 5.70 €: its fees, not Alma's commission.
+        offered = self.accepted_payment(price=39900, purchase=39330, offered=True)
+        self.assertEqual(self.line_of(offered).fee_cents, 1157 + 570)
+        content = CSV_HEADER + self.csv_row(offered, 1157)
+        content += "2026-11-23 10:00:00,5000,100,4900,20,3,X,x@example.com,bt_2,payment_else,,\n"
+        result = self.import_csv(content)
+        self.assertEqual(self.line_of(offered).alma_fee_difference, 0)
+        self.assertIn("0 with a fee that differs", result['params']['message'])
+        self.assertIn("Unknown to Odoo (made elsewhere, or in another company): payment_else",
+                      result['params']['message'])
+        self.assertEqual(result['params']['next']['tag'], 'soft_reload',
+                         "the grid behind shows what was imported")
+
     def test_bad_files_import_nothing(self):
         payment = self.accepted_payment()
         with self.assertRaisesRegex(UserError, "empty"):

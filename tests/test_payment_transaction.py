@@ -105,8 +105,10 @@ class TestAlmaTransaction(AlmaWebCommon):
         remote = self.standin.payments[payment.alma_id]
         self.assertEqual(remote['purchase_amount'], 39900)
         self.assertEqual(remote['origin'], 'online')
-        for key in ('return_url', 'failure_return_url', 'customer_cancel_url'):
+        for key in ('return_url', 'failure_return_url'):
             self.assertTrue(remote[key].endswith('/payment/alma/return'), remote[key])
+        self.assertTrue(remote['customer_cancel_url'].endswith('/payment/alma/cancel'))
+        self.assertNotIn('//payment', remote['customer_cancel_url'])
         self.assertEqual(tx.state, 'draft', "Nobody has paid on Alma's page yet")
         self.assertEqual(tx.provider_reference, payment.alma_id)
 

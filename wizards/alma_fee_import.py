@@ -110,13 +110,14 @@ class AlmaFeeImport(models.TransientModel):
         Line = self.env['alma.fee.line']
         lines = Line.search([('alma_id', 'in', [row['payment_id'] for row in rows])])
         by_key = {(line.alma_id, line.refund_id or ''): line for line in lines}
-        result = {'matched': 0, 'different': 0, 'unknown': 0, 'changed': 0}
+        result = {'matched': 0, 'different': 0, 'unknown': 0, 'changed': 0, 'unknown_ids': []}
         matched_ids = []
         changes = defaultdict(list)  # Alma's fee -> line ids: one write per fee value.
         for row in rows:
             line = by_key.get((row['payment_id'], row['refund_id']))
             if not line:
                 result['unknown'] += 1
+                result['unknown_ids'].append(row['refund_id'] or row['payment_id'])
                 continue
             result['matched'] += 1
             matched_ids.append(line.id)
@@ -213,13 +214,24 @@ class AlmaFeeImport(models.TransientModel):
         message = self.env._(
             "%(matched)s lines matched, %(changed)s updated, %(different)s with a fee that "
             "differs from the expected one, %(unknown)s unknown to Odoo.", **result)
+        unknown = result['unknown_ids']
+        if unknown:
+            shown = ', '.join(unknown[:20])
+            if len(unknown) > 20:
+                shown = self.env._("%(ids)s and %(count)s more", ids=shown,
+                                   count=len(unknown) - 20)
+            message = self.env._(
+                "%(message)s Unknown to Odoo (made elsewhere, or in another company): %(ids)s.",
+                message=message, ids=shown)
+        attention = result['different'] or unknown
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
             'params': {
-                'type': 'warning' if result['different'] else 'success',
+                'type': 'warning' if attention else 'success',
                 'message': message,
-                'sticky': bool(result['different']),
-                'next': {'type': 'ir.actions.act_window_close'},
+                'sticky': bool(attention),
+                # The grid behind shows the figures just imported.
+                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }

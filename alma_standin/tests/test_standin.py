@@ -545,6 +545,15 @@ def test_accepted_page_links_back_to_the_merchant(create, http):
     assert 'data-state="accepted"' in again and 'id="payment_form"' not in again
 
 
+def test_a_customer_giving_up_goes_back_by_the_cancel_url(standin, create, http):
+    payment = create(customer_cancel_url="http://merchant.test/alma/cancel")
+    page = http.get(payment["url"]).text
+    assert f'id="give_up_link" href="http://merchant.test/alma/cancel?pid={payment["id"]}"' in (
+        page
+    )
+    assert standin.payments[payment["id"]]["state"] == "not_started", "leaving changes nothing"
+
+
 def test_unknown_card_shows_an_error_and_changes_nothing(standin, create, http):
     payment = create()
     answer = http.post(payment["url"], data={"card_number": "1234"})

@@ -3,9 +3,9 @@ import math
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urljoin
 
 from markupsafe import Markup
-from werkzeug import urls
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -325,7 +325,7 @@ class AlmaPayment(models.Model):
                 'origin': self.provider_id.alma_origin,
                 'locale': (self.env.lang or 'fr_FR')[:2],
                 'expires_after': const.LINK_EXPIRES_AFTER_MINUTES,
-                'ipn_callback_url': urls.urljoin(base_url, const.IPN_ROUTE),
+                'ipn_callback_url': urljoin(base_url, const.IPN_ROUTE),
                 'custom_data': {'odoo_reference': self.reference},
                 'billing_address': address,
             },

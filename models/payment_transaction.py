@@ -1,6 +1,5 @@
 import logging
-
-from werkzeug import urls
+from urllib.parse import urljoin
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -88,12 +87,12 @@ class PaymentTransaction(models.Model):
         :return: values of Alma's `payment` object: the return URLs and the online origin
         """
         base_url = payment.provider_id.get_base_url()
-        return_url = urls.urljoin(base_url, AlmaPortalController._return_url)
+        return_url = urljoin(base_url, AlmaPortalController._return_url)
         return {
             'origin': const.ONLINE_ORIGIN,
             'return_url': return_url,
             'failure_return_url': return_url,
-            'customer_cancel_url': urls.urljoin(base_url, AlmaPortalController._cancel_url),
+            'customer_cancel_url': urljoin(base_url, AlmaPortalController._cancel_url),
         }
 
     @api.model

@@ -11,3 +11,4 @@ from . import test_real_alma
 from . import test_refunds
 from . import test_french
 from . import test_books
+from . import test_no_english

@@ -104,6 +104,13 @@ export class AlmaDialog extends Component {
         }
     }
 
+    /** Whose details the form must not take: the business's, by its name. */
+    get ownDetailsHint() {
+        const company = this.pos.company?.name;
+        return company
+            ? _t("The customer's own details, never those of %s.", company)
+            : _t("The customer's own details, never those of your business.");
+    }
     get noPlanMessage() {
         return _t("Alma offers no plan for %s.", this.formatCurrency(this.amount));
     }
@@ -168,8 +175,12 @@ export class AlmaDialog extends Component {
         const city = [contact.zip, contact.city].filter(Boolean).join(" ");
         return [contact.street, city, contact.country_code].filter(Boolean).join(", ");
     }
+    /** The contact's mobile as people read it ("06 12 34 56 78"); stored in E.164. */
+    contactMobile(contact) {
+        return contact?.mobile_display || contact?.mobile || "";
+    }
     contactLabel(contact) {
-        const label = [contact.name, contact.mobile].filter(Boolean).join(" — ");
+        const label = [contact.name, this.contactMobile(contact)].filter(Boolean).join(" — ");
         return contact.is_complete ? label : _t("%s (incomplete)", label);
     }
 
@@ -287,7 +298,7 @@ export class AlmaDialog extends Component {
             id: contact.id,
             first_name: contact.first_name || "",
             last_name: contact.last_name || "",
-            mobile: contact.mobile || "",
+            mobile: this.contactMobile(contact),
             email: contact.email || "",
             street: contact.street || "",
             zip: contact.zip || "",

@@ -45,19 +45,27 @@ class AlmaPortalController(http.Controller):
 
         Only the payment id is read from the request, to find our record; its state is re-read
         from Alma. `save_session=False` as for Mollie: the redirection to the status page brings
-        the session (and its monitored transaction) back.
+        the session (and its monitored transaction) back. A customer who paid on the till's own
+        device ("Pay here") came in a window the till opened: a page that closes that window
+        hands the device back to the cashier.
         """
         if not isinstance(pid, str) or not PAYMENT_ID_RE.match(pid):
             return request.redirect('/payment/status')
         # sudo: whoever comes back from Alma; the id only selects a payment to re-read from Alma
         # (at most every few seconds, as for the notification: no flood of Alma on replays).
         payment = request.env['alma.payment'].sudo().search([
-            ('alma_id', '=', pid), ('transaction_reference', '!=', False),
+            ('alma_id', '=', pid), '|', ('transaction_reference', '!=', False),
+            ('send_mode', '=', 'here'),
         ], limit=1)
         if payment and payment._alma_notification_due():
             payment._alma_refresh(source='return')
-        else:
+        elif not payment:
             _logger.warning("Return from Alma for an unknown payment %r", pid)
+        if payment and not payment.transaction_reference:
+            # Only whether it is paid is shown: nothing of the sale or the customer.
+            return request.render('payment_alma.pos_return_page', {
+                'accepted': payment.state == 'accepted',
+            })
         return request.redirect('/payment/status')
 
 

@@ -163,7 +163,8 @@ export class AlmaDialog extends Component {
         if (typeof rate !== "number" || !(rate > 0)) {
             return "";
         }
-        return _t("%s %", formatFloat(rate, { digits: [false, 2] }));
+        // A no-break space before "%", as French writes it ("12,00 %").
+        return `${formatFloat(rate, { digits: [false, 2] })}\u00a0%`;
     }
     get selectedContact() {
         return this.state.contacts.find((contact) => contact.id === this.state.contactId);
@@ -477,6 +478,8 @@ export class AlmaDialog extends Component {
         }
         this.state.busy = true;
         this.state.sendError = "";
+        // "Pay here": the window opens on the click itself, or the browser would block it.
+        const popup = mode === "here" ? this.props.terminal.openHereWindow(this.line.uuid) : null;
         let payment = false;
         try {
             const order = this.order;
@@ -501,10 +504,13 @@ export class AlmaDialog extends Component {
         } finally {
             if (!payment) {
                 this.state.busy = false;
+                popup?.close();
             }
         }
         if (mode === "here" && payment.url) {
-            window.open(payment.url, "_blank");
+            this.props.terminal.showHere(payment, popup);
+        } else {
+            popup?.close(); // No page to show (Alma gave no link): no empty window left.
         }
         if (this.destroyed) {
             // Closed (Escape, ×) while Alma was creating the payment: the line still waits.

@@ -397,7 +397,7 @@ class AlmaPayment(models.Model):
         if self.creation_unanswered and wait.total_seconds() > 0:
             return None, self.env._(
                 "Alma has not confirmed the first attempt yet, so nothing was created again. "
-                "Try again in %s seconds.", math.ceil(wait.total_seconds()))
+                "Try again in %s s.", math.ceil(wait.total_seconds()))
         self.creation_attempted_at = False
         return None, ''
 

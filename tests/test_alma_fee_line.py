@@ -228,12 +228,13 @@ class TestAlmaFeeLine(AlmaPosCommon):
         content = CSV_HEADER + self.csv_row(same, 1157) + self.csv_row(other, 1200)
         content += "2026-11-23 10:00:00,5000,100,4900,20,3,X,x@example.com,bt_2,payment_else,,\n"
         result = self.import_csv(content)
-        self.assertIn("2 lines matched, 2 updated, 1 with a fee", result['params']['message'])
-        self.assertIn("1 unknown", result['params']['message'])
+        self.assertIn("Lines matched: 2. Updated: 2. With a fee that differs from the expected "
+                      "one: 1.", result['params']['message'])
+        self.assertIn("Unknown to Odoo: 1.", result['params']['message'])
         self.assertEqual(self.line_of(same).alma_fee_difference, 0)
         self.assertEqual(self.line_of(other).alma_fee_difference, 0.43)
         again = self.import_csv(content)
-        self.assertIn("0 updated", again['params']['message'])
+        self.assertIn("Updated: 0.", again['params']['message'])
 
     def test_bad_files_import_nothing(self):
         payment = self.accepted_payment()
@@ -291,7 +292,8 @@ class TestAlmaFeeLine(AlmaPosCommon):
             'date_to': fields.Date.today(),
         })
         result = wizard.action_fetch()
-        self.assertIn("1 lines matched, 1 updated, 0 with a fee", result['params']['message'])
+        self.assertIn("Lines matched: 1. Updated: 1. With a fee that differs from the expected "
+                      "one: 0.", result['params']['message'])
         self.assertEqual(self.line_of(payment).alma_fee_cents, 1157)
 
     # === The bookkeeper's grid, in real Chromium === #

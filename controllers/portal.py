@@ -47,11 +47,18 @@ class AlmaPortalController(http.Controller):
 
         Only the payment id is read from the request, to find our record; its state is re-read
         from Alma. `save_session=False` as for Mollie: the redirection to the status page brings
-        the session (and its monitored transaction) back.
+        the session (and its monitored transaction) back. A customer who paid on the till's own
+        device ("Pay here") came in a window the till opened: a page that closes that window
+        hands the device back to the cashier.
         """
         payment = self._alma_returning_payment(pid)
         if payment and payment._alma_notification_due():
             payment._alma_refresh(source='return')
+        if payment and not payment.transaction_reference:
+            # Only whether it is paid is shown: nothing of the sale or the customer.
+            return request.render('payment_alma.pos_return_page', {
+                'accepted': payment.state == 'accepted',
+            })
         return request.redirect('/payment/status')
 
     @http.route(_cancel_url, type='http', auth='public', methods=['GET', 'POST'], csrf=False,
@@ -72,7 +79,7 @@ class AlmaPortalController(http.Controller):
         if monitored and monitored.reference == payment.transaction_reference:
             payment._alma_refresh(source='return')
             if payment.state == 'waiting':
-                payment._alma_cancel(reason=request.env._("The customer gave up on Alma's page."))
+                payment._alma_cancel(reason_code='gave_up')
         elif payment._alma_notification_due():
             payment._alma_refresh(source='return')
         return request.redirect('/payment/status')
@@ -85,7 +92,8 @@ class AlmaPortalController(http.Controller):
         # sudo: whoever comes back from Alma; the id only selects a payment to re-read from Alma
         # (at most every few seconds, as for the notification: no flood of Alma on replays).
         payment = request.env['alma.payment'].sudo().search([
-            ('alma_id', '=', pid), ('transaction_reference', '!=', False),
+            ('alma_id', '=', pid), '|', ('transaction_reference', '!=', False),
+            ('send_mode', '=', 'here'),
         ], limit=1)
         if not payment:
             _logger.warning("Return from Alma for an unknown payment %r", pid)

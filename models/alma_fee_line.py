@@ -56,7 +56,9 @@ class AlmaFeeLine(models.Model):
 
     payout_date = fields.Date(string="Expected Payout", readonly=True, index=True)
     settled = fields.Boolean(readonly=True, index=True, copy=False)
-    settled_mark = fields.Char(compute='_compute_settled_mark', string=" ")
+    settled_mark = fields.Char(
+        compute='_compute_settled_mark', string="Transfer Received",
+        help="✓ once Alma's transfer has arrived: double-click the line in Frais Alma.")
     settled_date = fields.Datetime(readonly=True, copy=False)
     settled_by_id = fields.Many2one('res.users', readonly=True, copy=False)
     move_id = fields.Many2one('account.move', string="Fee Entry", readonly=True, copy=False)

@@ -12,6 +12,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
 from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.money import from_cents, to_cents, vat_on
 
@@ -56,6 +57,10 @@ class AlmaPayment(models.Model):
     state = fields.Selection(const.PAYMENT_STATES, default='draft', required=True,
                              readonly=True, tracking=True, index=True)
     state_reason = fields.Char(readonly=True)
+    # Why the payment ended so, rendered again in each reader's language (`_alma_reason`): the
+    # text above is written by whoever learnt the news (the public user, OdooBot).
+    state_reason_code = fields.Char(readonly=True)
+    state_reason_args = fields.Json(readonly=True)
     alma_state = fields.Char(string="State at Alma", readonly=True, tracking=True)
     alma_id = fields.Char(string="Alma Payment ID", readonly=True, copy=False, index=True)
     url = fields.Char(string="Payment Link", readonly=True)
@@ -341,6 +346,10 @@ class AlmaPayment(models.Model):
         if self.transaction_reference:  # Odoo's payment form: return URLs, online origin.
             payload['payment'].update(
                 self.env['payment.transaction']._alma_payment_values(self))
+        elif self.send_mode == 'here':  # The till's window: back to a page that closes it.
+            return_url = f'{base_url}{AlmaPortalController._return_url}'
+            payload['payment'].update(return_url=return_url, failure_return_url=return_url,
+                                      customer_cancel_url=return_url)
         return payload
 
     def _alma_send(self):
@@ -409,7 +418,7 @@ class AlmaPayment(models.Model):
         if self.creation_unanswered and wait.total_seconds() > 0:
             return None, self.env._(
                 "Alma has not confirmed the first attempt yet, so nothing was created again. "
-                "Try again in %s seconds.", math.ceil(wait.total_seconds()))
+                "Try again in %s s.", math.ceil(wait.total_seconds()))
         self.creation_attempted_at = False
         return None, ''
 
@@ -472,9 +481,9 @@ class AlmaPayment(models.Model):
         values = {}
         if data.get('state') != self.alma_state:
             values['alma_state'] = data.get('state')
-        new_state, reason = self._alma_state_from(data)
+        new_state, code, args = self._alma_state_from(data)
         if new_state != self.state:
-            values.update(state=new_state, state_reason=reason)
+            values.update(state=new_state, **self._alma_reason_values(code, args))
             if new_state == 'accepted':
                 values.update(accepted_date=fields.Datetime.now(), **self._alma_fee_values(data))
         if not values:
@@ -504,24 +513,61 @@ class AlmaPayment(models.Model):
         )
 
     def _alma_state_from(self, data):
+        """Return (state, reason code, reason arguments) from Alma's view of the payment."""
         alma_state = data.get('state')
         if alma_state in const.ACCEPTED_STATES:
             if data.get('purchase_amount') != self.purchase_amount_cents:
                 self._alma_flag_fraud('amount_mismatch')
-                return 'refused', self.env._(
-                    "Alma's amount (%(alma)s) differs from the sale's (%(expected)s): refused.",
-                    alma=from_cents(data.get('purchase_amount') or 0),
-                    expected=from_cents(self.purchase_amount_cents),
-                )
-            return 'accepted', ''
+                return 'refused', 'amount_mismatch', {
+                    'alma': data.get('purchase_amount') or 0,
+                    'expected': self.purchase_amount_cents,
+                }
+            return 'accepted', '', {}
         if alma_state in const.REFUSED_STATES:
             if (data.get('state_reason') or {}).get('reason') == 'card_declined':
-                return 'refused', self.env._("The customer's card was declined.")
-            return 'refused', self.env._("Alma refused the payment.")
+                return 'refused', 'card_declined', {}
+            return 'refused', 'refused', {}
         expired_at = _from_timestamp(data.get('expired_at'))
         if expired_at and expired_at <= fields.Datetime.now():
-            return 'expired', self.env._("The payment link has expired.")
-        return 'waiting', ''
+            return 'expired', 'expired', {}
+        return 'waiting', '', {}
+
+    def _alma_reason_values(self, code, args=None):
+        """The reason to write: its code and arguments, and its text in the business's language
+        (for the form view and the payment form's messages)."""
+        lang = self.company_id.partner_id.lang or self.env.lang
+        return {
+            'state_reason_code': code or False,
+            'state_reason_args': args or False,
+            'state_reason': self.with_context(lang=lang)._alma_reason(code, args) or False,
+        }
+
+    def _alma_reason(self, code=None, args=None):
+        """Why the payment ended so, in the reader's language (this environment's)."""
+        if code is None:
+            if not self.state_reason_code:
+                return self.state_reason or ''  # Alma's own words (an error), or no reason.
+            code, args = self.state_reason_code, self.state_reason_args
+        args = args or {}
+        if code == 'amount_mismatch':
+            currency = self.currency_id
+            return self.env._(
+                "Alma's amount (%(alma)s) differs from the sale's (%(expected)s): refused.",
+                alma=currency.format(from_cents(args.get('alma') or 0)),
+                expected=currency.format(from_cents(args.get('expected') or 0)))
+        if code == 'card_declined':
+            return self.env._("The customer's card was declined.")
+        if code == 'refused':
+            return self.env._("Alma refused the payment.")
+        if code == 'expired':
+            return self.env._("The payment link has expired.")
+        if code == 'cancelled':
+            return self.env._("Cancelled.")
+        if code == 'cancelled_by':
+            return self.env._("Cancelled by %s.", args.get('user') or '')
+        if code == 'gave_up':
+            return self.env._("The customer gave up on Alma's page.")
+        return ''
 
     def _alma_fee_values(self, data):
         """Alma's own fee on the payment (`merchant_target_fee`, cents) replaces our estimate.
@@ -611,12 +657,11 @@ class AlmaPayment(models.Model):
 
     # === Actions === #
 
-    def _alma_cancel(self, reason=None):
+    def _alma_cancel(self, reason_code='cancelled_by'):
         """Cancel on Alma so that the customer can no longer pay; refused once charged."""
         self.ensure_one()
-        reason = reason or self.env._("Cancelled by %s.", self.env.user.name)
         if self.state == 'draft' or not self.alma_id:
-            self.write({'state': 'cancelled', 'state_reason': self.env._("Cancelled.")})
+            self.write({'state': 'cancelled', **self._alma_reason_values('cancelled')})
             self.flush_recordset()
             return ''
         try:
@@ -632,11 +677,13 @@ class AlmaPayment(models.Model):
             self._alma_apply(data, source='cancel')
         if self.state not in const.FINAL_STATES:
             self._alma_lock()
-            self.write({'state': 'cancelled', 'alma_state': data.get('state'),
-                        'state_reason': reason})
+            reason = self._alma_reason_values(reason_code, {'user': self.env.user.name})
+            self.write({'state': 'cancelled', 'alma_state': data.get('state'), **reason})
             self.flush_recordset()
-            self.message_post(body=reason, author_id=None if self.env.user._is_internal()
-                              else self.env.ref('base.partner_root').id)
+            self.message_post(
+                body=reason['state_reason'],
+                author_id=None if self.env.user._is_internal()
+                else self.env.ref('base.partner_root').id)
             self._alma_on_state_change()
         return ''
 
@@ -781,6 +828,7 @@ class AlmaPayment(models.Model):
 
     def _alma_pos_data(self):
         self.ensure_one()
+        # In the language of the cashier who asks (the till), whoever learnt the news.
         states = dict(self._fields['state']._description_selection(self.env))
         state = 'waiting' if self.state == 'draft' else self.state
         return {
@@ -788,8 +836,8 @@ class AlmaPayment(models.Model):
             'alma_id': self.alma_id or False,
             'pos_payment_uuid': self.pos_payment_uuid,
             'state': state,
-            'state_label': states[self.state],
-            'state_reason': self.state_reason or '',
+            'state_label': states[state],
+            'state_reason': self._alma_reason(),
             'url': self.url or '',
             'expires_at': fields.Datetime.to_string(self.expires_at) if self.expires_at else False,
             'send_mode': self.send_mode,
@@ -802,17 +850,7 @@ class AlmaPayment(models.Model):
             'clinic_fee_total': self.clinic_fee_total,
             'fees_offered': self.fees_offered,
             'contact_name': self.contact_id.name or '',
-            'receipt_text': self._alma_receipt_text(),
         }
-
-    def _alma_receipt_text(self):
-        lines = [f"Alma - {self.plan_id.name}"]
-        currency = self.currency_id
-        for installment in self.schedule or []:
-            day = fields.Date.from_string(installment['date'])
-            lines.append(f"{day.strftime('%d/%m/%Y')}  "
-                         f"{currency.format(installment['amount'])}")
-        return '\n'.join(lines)
 
 
 def _from_timestamp(value):

@@ -27,6 +27,7 @@ class ResPartner(models.Model):
             'first_name': first_name,
             'last_name': last_name,
             'mobile': self.mobile or self.phone or '',
+            'mobile_display': self._alma_mobile_display(),
             'email': self.email or '',
             'street': self.street or '',
             'zip': self.zip or '',
@@ -43,6 +44,14 @@ class ResPartner(models.Model):
         self.ensure_one()
         number = self.mobile or self.phone or ''
         return _alma_mobile_e164(number, self.country_id.code or 'FR')[0] or number
+
+    def _alma_mobile_display(self):
+        """The contact's mobile as people read it: "06 12 34 56 78" for a number of the
+        contact's country (else the company's), "+32 470 12 34 56" for a foreign one; stored
+        and sent in E.164."""
+        self.ensure_one()
+        country = self.country_id or self.company_id.country_id or self.env.company.country_id
+        return alma_phone_display(self.mobile or self.phone or '', country.code or 'FR')
 
     # === Who the link may go to, and which contacts a sale may touch === #
 
@@ -122,8 +131,8 @@ class ResPartner(models.Model):
 
     @api.model
     def _alma_contact_errors(self, values, company, pos_config=None):
-        """Every rule Alma's contact must follow, with the rule that was broken; normalises the
-        mobile to E.164 in `values`."""
+        """Every rule Alma's contact must follow, each error naming the rule that was broken;
+        normalises the mobile to E.164 in `values`."""
         errors = {}
         for key in REQUIRED_CONTACT_FIELDS:
             if not values.get(key):
@@ -135,43 +144,68 @@ class ResPartner(models.Model):
             mobile, problem = _alma_mobile_e164(values['mobile'], country.code or 'FR')
             if problem == 'invalid':
                 errors['mobile'] = self.env._(
-                    "Not a valid phone number for %s. Alma texts the payment code to it.",
-                    country.name or 'France')
+                    "This is not a valid phone number in the contact's country (%s): check its "
+                    "digits.", country.name or 'France')
             elif problem == 'landline':
                 errors['mobile'] = self.env._(
-                    "This is a landline: Alma texts the payment code to a mobile phone.")
+                    "This is a landline number: Alma sends its code by SMS to a mobile.")
             else:
                 values['mobile'] = mobile
         if values.get('email') and not EMAIL_RE.match(values['email']):
-            errors['email'] = self.env._("Not a valid e-mail address.")
-        errors.update(self._alma_shop_details_errors(values, company, pos_config))
+            errors['email'] = self.env._(
+                "This is not a valid e-mail address: it should look like name@example.com.")
+        # Whose details they are says more than the rule they break (a clinic's landline).
+        errors.update(self._alma_own_details_errors(
+            values, company, pos_config, country.code or 'FR'))
         return errors
 
     @api.model
-    def _alma_shop_details_errors(self, values, company, pos_config=None):
-        """Refuse the business's or the seller's own details: Alma must reach the customer."""
-        message = self.env._(
-            "These are %s's own details: Alma needs the customer's.", company.name)
+    def _alma_own_details_errors(self, values, company, pos_config=None, country_code='FR'):
+        """Refuse the business's, the till's or the seller's own details: Alma must reach the
+        customer. Each error says whose details they are (the mobile is read in
+        `country_code`, the contact's country)."""
         shop = company.partner_id.sudo()  # sudo: the company's own address, to compare only
         # The seller is a member of staff: a customer paying online is no seller.
         seller = self.env.user.partner_id if self.env.user._is_internal() \
             else self.env['res.partner']
+        own_country = company.country_id.code or 'FR'
+
+        def phones(partner):
+            return {_alma_e164(number, own_country)
+                    for number in (partner.phone, partner.mobile) if number} - {None}
+
+        def emails(partner):
+            return {partner.email.strip().lower()} if partner.email else set()
+
         errors = {}
-        shop_phones = {_alma_mobile_e164(number, company.country_id.code or 'FR')[0]
-                       for number in (shop.phone, shop.mobile, seller.phone, seller.mobile)
-                       if number} - {None}
-        if values.get('mobile') and values['mobile'] in shop_phones:
-            errors['mobile'] = message
-        shop_emails = {email.strip().lower() for email in (shop.email, seller.email) if email}
-        if values.get('email') and values['email'].lower() in shop_emails:
-            errors['email'] = message
-        names = {_normalize(name) for name in (shop.name, seller.name,
-                                                pos_config and pos_config.name) if name}
-        if _normalize(f"{values.get('first_name')} {values.get('last_name')}") in names:
-            errors['last_name'] = message
+        mobile = _alma_e164(values.get('mobile'), country_code)
+        email = (values.get('email') or '').lower()
+        if mobile and mobile in phones(shop):
+            errors['mobile'] = self.env._(
+                "This is %s's own number: Alma needs the customer's mobile.", company.name)
+        elif mobile and mobile in phones(seller):
+            errors['mobile'] = self.env._(
+                "This is your own number: Alma needs the customer's mobile.")
+        if email and email in emails(shop):
+            errors['email'] = self.env._(
+                "This is %s's own e-mail address: Alma needs the customer's.", company.name)
+        elif email and email in emails(seller):
+            errors['email'] = self.env._(
+                "This is your own e-mail address: Alma needs the customer's.")
+        name = _normalize(f"{values.get('first_name')} {values.get('last_name')}")
+        if name == _normalize(shop.name):
+            errors['last_name'] = self.env._(
+                "This is %s's own name: Alma needs the customer's.", company.name)
+        elif pos_config and name == _normalize(pos_config.name):
+            errors['last_name'] = self.env._(
+                "This is the name of the till %s: Alma needs the customer's.", pos_config.name)
+        elif seller and name == _normalize(seller.name):
+            errors['last_name'] = self.env._(
+                "This is your own name: Alma needs the customer's.")
         if (values.get('street') and shop.street and _normalize(values['street'])
                 == _normalize(shop.street) and values.get('zip') == shop.zip):
-            errors['street'] = message
+            errors['street'] = self.env._(
+                "This is %s's own address: Alma needs the customer's.", company.name)
         return errors
 
     def _alma_contact_problem(self, company, pos_config=None):
@@ -181,8 +215,17 @@ class ResPartner(models.Model):
         errors = self._alma_contact_errors(dict(data), company, pos_config)
         if not errors:
             return ''
+        labels = {
+            'first_name': self.env._("first name"), 'last_name': self.env._("last name"),
+            'mobile': self.env._("mobile"), 'email': self.env._("e-mail"),
+            'street': self.env._("street"), 'zip': self.env._("ZIP code"),
+            'city': self.env._("city"), 'country_id': self.env._("country"),
+        }
+        missing = [labels[key] for key in REQUIRED_CONTACT_FIELDS if not data[key]]
+        reasons = [self.env._("Missing for Alma: %s.", ', '.join(missing))] if missing else []
+        reasons += [error for key, error in errors.items() if data.get(key)]
         return self.env._("The contact %(name)s cannot receive the Alma link: %(reason)s",
-                          name=self.name, reason=' '.join(dict.fromkeys(errors.values())))
+                          name=self.name, reason=' '.join(dict.fromkeys(reasons)))
 
 
 def _as_id(value):
@@ -190,6 +233,17 @@ def _as_id(value):
         return int(value or 0)
     except (TypeError, ValueError):
         return 0
+
+
+def _alma_e164(number, country_code):
+    """Any valid phone number (mobile or landline) in E.164, else None."""
+    try:
+        parsed = phonenumbers.parse(number or '', country_code)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _alma_mobile_e164(number, country_code):
@@ -205,6 +259,23 @@ def _alma_mobile_e164(number, country_code):
             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return None, 'landline'
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ''
+
+
+def alma_phone_display(number, country_code):
+    """A phone number as people read it, as Odoo's phone_validation shows it: the national
+    format for a number of `country_code` ("06 12 34 56 78"), the international one otherwise
+    ("+32 470 12 34 56"); a number that cannot be read is returned as it is."""
+    if not number:
+        return ''
+    try:
+        parsed = phonenumbers.parse(number, country_code or None)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_possible_number(parsed):
+        return number
+    national = phonenumbers.region_code_for_number(parsed) == (country_code or '').upper()
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL
+                                      if national else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def _normalize(text):

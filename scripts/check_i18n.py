@@ -1,14 +1,45 @@
-"""Checks that i18n/fr.po translates every term of a template (--pot, default the committed one).
+"""Checks that i18n/fr.po translates every term of a template (--pot, default the committed one),
+with French typography: a no-break space (U+00A0, or the narrow U+202F) before ":", ";", "!", "?"
+and inside « ».
 
 --merge first updates fr.po from the template.
 """
 
+import re
 import sys
 from pathlib import Path
 
 import polib
 
 I18N = Path(__file__).resolve().parent.parent / 'i18n'
+
+NO_BREAK_SPACES = '\u00a0\u202f'
+# What is no French prose, each left as a word so that the character before a ":" stays
+# meaningful: addresses, format placeholders (%(name)s, %s, {name}, {0:>3}), HTML tags, times
+# and ratios (12:30), code between backquotes.
+NOT_PROSE = re.compile(r"""
+    (?:https?|mailto|ftp)://?[^\s<>"']+
+  | %\([^)]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]
+  | %[-#0 +]*\d*(?:\.\d+)?[sdifr%]
+  | \{[^{}\s]*\}
+  | <[^<>]*>
+  | \d+(?::\d+)+
+  | `[^`]*`
+""", re.VERBOSE)
+BEFORE_PUNCTUATION = re.compile(f'(?<![{NO_BREAK_SPACES}])[:;!?]')
+AFTER_OPENING_QUOTE = re.compile(f'«(?![{NO_BREAK_SPACES}])')
+BEFORE_CLOSING_QUOTE = re.compile(f'(?<![{NO_BREAK_SPACES}])»')
+
+
+def typography_errors(text):
+    """What breaks French typography in `text`: a list of short excerpts around each fault."""
+    prose = NOT_PROSE.sub('X', text)
+    errors = []
+    for pattern in (BEFORE_PUNCTUATION, AFTER_OPENING_QUOTE, BEFORE_CLOSING_QUOTE):
+        for match in pattern.finditer(prose):
+            start, end = max(0, match.start() - 12), match.end() + 12
+            errors.append(prose[start:end].replace('\n', ' '))
+    return errors
 
 
 def main():
@@ -35,11 +66,19 @@ def main():
                 and f'odoo-{kind}' not in (known[entry.msgctxt, entry.msgid].comment or '')
                 for kind in ('python', 'javascript'))
     ]
+    typography = [
+        f"{entry.msgid!r}: ...{excerpt}..."
+        for entry in french if not entry.obsolete
+        for text in [entry.msgstr, *entry.msgstr_plural.values()]
+        for excerpt in typography_errors(text)
+    ]
     for title, terms in (("missing from fr.po", missing), ("untranslated", untranslated),
                          ("fuzzy", fuzzy), ("not marked as code in fr.po (run --merge)", unmarked)):
         for term in terms:
             print(f"{title}: {term!r}")
-    if missing or untranslated or fuzzy or unmarked:
+    for fault in typography:
+        print(f"French typography (no-break space before : ; ! ? and inside « »): {fault}")
+    if missing or untranslated or fuzzy or unmarked or typography:
         sys.exit(1)
     print(f"fr.po translates all {len(pot)} terms")
 

@@ -171,7 +171,7 @@ class TestAlmaClient(AlmaCommon):
         error = self.assertAlmaError('rate_limited', self.client().get_merchant)
         self.assertLess(time.monotonic() - started, 5)
         self.assertEqual(error.retry_after, 120)
-        self.assertIn("asks to wait 120 seconds", error.args[0])
+        self.assertIn("asks to wait 120 s.", error.args[0])
         self.assertEqual(self.alma_requests('GET', '/v1/me'), 1)
 
     def test_a_live_key_gets_401_on_the_sandbox(self):

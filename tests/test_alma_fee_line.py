@@ -228,12 +228,13 @@ class TestAlmaFeeLine(AlmaPosCommon):
         content = CSV_HEADER + self.csv_row(same, 1157) + self.csv_row(other, 1200)
         content += "2026-11-23 10:00:00,5000,100,4900,20,3,X,x@example.com,bt_2,payment_else,,\n"
         result = self.import_csv(content)
-        self.assertIn("2 lines matched, 2 updated, 1 with a fee", result['params']['message'])
-        self.assertIn("1 unknown", result['params']['message'])
+        self.assertIn("Lines matched: 2. Updated: 2. With a fee that differs from the expected "
+                      "one: 1.", result['params']['message'])
+        self.assertIn("Unknown to Odoo: 1.", result['params']['message'])
         self.assertEqual(self.line_of(same).alma_fee_difference, 0)
         self.assertEqual(self.line_of(other).alma_fee_difference, 0.43)
         again = self.import_csv(content)
-        self.assertIn("0 updated", again['params']['message'])
+        self.assertIn("Updated: 0.", again['params']['message'])
 
     def test_offered_fees_are_no_difference_and_unknown_lines_are_named(self):
         # The clinic offered the customer's 5.70 €: its fees, not Alma's commission.
@@ -243,7 +244,7 @@ class TestAlmaFeeLine(AlmaPosCommon):
         content += "2026-11-23 10:00:00,5000,100,4900,20,3,X,x@example.com,bt_2,payment_else,,\n"
         result = self.import_csv(content)
         self.assertEqual(self.line_of(offered).alma_fee_difference, 0)
-        self.assertIn("0 with a fee that differs", result['params']['message'])
+        self.assertIn("differs from the expected one: 0.", result["params"]["message"])
         self.assertIn("Unknown to Odoo (made elsewhere, or in another company): payment_else",
                       result['params']['message'])
         self.assertEqual(result['params']['next']['tag'], 'soft_reload',
@@ -305,7 +306,8 @@ class TestAlmaFeeLine(AlmaPosCommon):
             'date_to': fields.Date.today(),
         })
         result = wizard.action_fetch()
-        self.assertIn("1 lines matched, 1 updated, 0 with a fee", result['params']['message'])
+        self.assertIn("Lines matched: 1. Updated: 1. With a fee that differs from the expected "
+                      "one: 0.", result['params']['message'])
         self.assertEqual(self.line_of(payment).alma_fee_cents, 1157)
 
     # === The bookkeeper's grid, in real Chromium === #

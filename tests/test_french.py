@@ -3,6 +3,8 @@ import hashlib
 import hmac
 import uuid
 
+from lxml import etree
+
 from odoo.tests import tagged
 
 from odoo.addons.payment_alma import const
@@ -44,4 +46,130 @@ class TestFrench(AlmaPosCommon):
         till = self.alma_pos_method.with_user(self.pos_user).with_context(lang='fr_FR')
         status = till.alma_get_status(line_uuid)
         self.assertEqual(status['payment']['state_label'], "Accepté")
-        self.assertIn("133,00", status['payment']['receipt_text'])
+        self.assertEqual(status['payment']['plan_name'], "Paiement en 3 fois")
+
+    # === The contact form: which rule was broken, in French === #
+
+    def save_contact(self, **values):
+        till = self.alma_pos_method.with_user(self.pos_user).with_context(lang='fr_FR')
+        return till.alma_save_contact(self.jean.id, {
+            'first_name': "Marie", 'last_name': "Martin", 'mobile': '06 11 22 33 44',
+            'email': 'marie.martin@example.com', 'street': "20 rue d'Alsace", 'zip': '75002',
+            'city': 'Paris', 'country_id': self.env.ref('base.fr').id, **values,
+        })
+
+    def test_each_contact_rule_says_which_rule_was_broken(self):
+        company = self.alma.company_id
+        company.partner_id.phone = '04 78 00 00 00'  # The clinic's landline.
+        self.pos_user.partner_id.write({  # The cashier's own mobile and e-mail.
+            'mobile': '06 55 44 33 22', 'email': 'accueil@clinique-lilas.example'})
+        nbsp = '\u00a0'
+        expected = {
+            '0123': "Ce n’est pas un numéro de téléphone valide dans le pays du contact "
+                    f"(France){nbsp}: vérifiez ses chiffres.",
+            '01 23 45 67 89': f"C’est un numéro de fixe{nbsp}: Alma envoie son code par SMS à "
+                              "un mobile.",
+            '06 99 88 77 66': f"C’est le numéro de {company.name}{nbsp}: Alma a besoin du mobile "
+                              "du client.",
+            '04 78 00 00 00': f"C’est le numéro de {company.name}{nbsp}: Alma a besoin du mobile "
+                              "du client.",
+            '+33 6 55 44 33 22': f"C’est votre propre numéro{nbsp}: Alma a besoin du mobile du "
+                                 "client.",
+        }
+        for mobile, message in expected.items():
+            with self.subTest(mobile=mobile):
+                self.assertEqual(self.save_contact(mobile=mobile)['errors'], {'mobile': message})
+        errors = self.save_contact(email=company.partner_id.email.upper())['errors']
+        self.assertEqual(errors['email'], f"C’est l’adresse e-mail de {company.name}{nbsp}: "
+                                          "Alma a besoin de celle du client.")
+        errors = self.save_contact(email='accueil@clinique-lilas.example')['errors']
+        self.assertEqual(errors['email'], f"C’est votre propre adresse e-mail{nbsp}: Alma a "
+                                          "besoin de celle du client.")
+        errors = self.save_contact(email='marie@')['errors']
+        self.assertIn("adresse e-mail valide", errors['email'])
+        first, _space, last = self.pos_user.name.partition(' ')
+        errors = self.save_contact(first_name=first, last_name=last)['errors']
+        self.assertEqual(errors['last_name'], f"C’est votre propre nom{nbsp}: Alma a besoin de "
+                                              "celui du client.")
+        errors = self.save_contact(street="1 place de la Mairie", zip='69001')['errors']
+        self.assertEqual(errors['street'], f"C’est l’adresse de {company.name}{nbsp}: Alma a "
+                                           "besoin de celle du client.")
+        self.assertFalse(self.env['res.partner'].search([('name', '=', "Marie Martin")]),
+                         "nothing was saved")
+
+    def test_a_contact_in_odoo_names_what_alma_misses(self):
+        self.jean.write({'email': False, 'city': False})
+        problem = self.jean.with_context(lang='fr_FR')._alma_contact_problem(
+            self.alma.company_id)
+        self.assertEqual(problem, "Le contact Jean Martin ne peut pas recevoir le lien "
+                                  "Alma\u00a0: Manquant pour Alma\u00a0: e-mail, ville.")
+
+    # === Phones: read in the national format, stored and sent in E.164 === #
+
+    def test_phones_are_shown_in_the_national_format(self):
+        data = self.jean._alma_contact_data()
+        self.assertEqual(data['mobile'], '+33612345678')
+        self.assertEqual(data['mobile_display'], '06 12 34 56 78')
+        self.jean.mobile = '+32470123456'  # A Belgian mobile of a French customer.
+        self.assertEqual(self.jean._alma_contact_data()['mobile_display'], '+32 470 12 34 56')
+        self.jean.mobile = 'not a number'
+        self.assertEqual(self.jean._alma_contact_data()['mobile_display'], 'not a number')
+        saved = self.save_contact(mobile='0611223344')['contact']
+        self.assertEqual(saved['mobile_display'], '06 11 22 33 44')
+        self.assertEqual(self.env['res.partner'].browse(saved['id']).mobile, '+33611223344')
+
+    # === The till reads states, reasons and plans in its cashier's language === #
+
+    def test_the_pill_gives_the_reason_in_the_cashiers_language(self):
+        line_uuid = str(uuid.uuid4())
+        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
+            'pos_payment_uuid': line_uuid, 'pos_order_uuid': str(uuid.uuid4()),
+            'amount': 399.0, 'plan_id': self.env.ref('payment_alma.plan_3x').id,
+            'contact_id': self.jean.id, 'partner_id': self.jean.id, 'send_mode': 'link',
+        })
+        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        self.standin.pay(payment.alma_id, card='4000000000000002')
+        # The public user learns it first (Alma's notification), in English.
+        signature = hmac.new(b'sk_test_standin', payment.alma_id.encode(), hashlib.sha256)
+        self.url_open(f'{const.IPN_ROUTE}?pid={payment.alma_id}',
+                      headers={'X-Alma-Signature': signature.hexdigest()})
+        self.env.invalidate_all()
+        self.assertEqual(payment.state, 'refused')
+        self.assertEqual(payment.state_reason, "La carte du client a été refusée.",
+                         "written in the clinic's language")
+        till = self.alma_pos_method.with_user(self.pos_user)
+        french = till.with_context(lang='fr_FR').alma_get_status(line_uuid)['payment']
+        self.assertEqual((french['state_label'], french['state_reason'], french['plan_name']),
+                         ("Refusé", "La carte du client a été refusée.", "Paiement en 3 fois"))
+        english = till.with_context(lang='en_US').alma_get_status(line_uuid)['payment']
+        self.assertEqual((english['state_label'], english['state_reason']),
+                         ("Refused", "The customer's card was declined."))
+
+    # === Frais Alma: French headers that fit, and an export with a header on each column === #
+
+    def test_fee_grid_headers_fit_in_french(self):
+        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
+            'pos_payment_uuid': str(uuid.uuid4()), 'pos_order_uuid': str(uuid.uuid4()),
+            'amount': 399.0, 'plan_id': self.env.ref('payment_alma.plan_3x').id,
+            'contact_id': self.jean.id, 'partner_id': self.jean.id, 'send_mode': 'link',
+        })
+        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        self.standin.pay(payment.alma_id)
+        payment._alma_refresh(source='cron')
+        self.assertTrue(self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)]))
+        self.accounting_manager.write({
+            'password': 'alma_accounting_manager', 'lang': 'fr_FR',
+            'groups_id': [(4, self.env.ref('base.group_user').id)],
+        })
+        self.start_tour('/odoo', 'alma_fee_grid_headers', login='alma_accounting_manager')
+
+    def test_every_column_of_the_grid_has_a_header(self):
+        view = self.env.ref('payment_alma.alma_fee_line_view_list')
+        fields = self.env['alma.fee.line'].with_context(lang='fr_FR').fields_get(
+            attributes=['string'])
+        names = [node.get('name') for node in etree.fromstring(view.arch).iter('field')]
+        self.assertEqual(names[1], 'settled_mark', "the first column Odoo's export takes")
+        for name in names:
+            with self.subTest(field=name):
+                self.assertTrue(fields[name]['string'].strip())
+        self.assertEqual(fields['settled_mark']['string'], "Virement reçu")

@@ -83,6 +83,10 @@ class TestAlmaPosTours(AlmaPosCommon):
         self.assertEqual(alma_payment.state, 'accepted')
         self.assertEqual(alma_payment.send_mode, 'here')
         self._assert_paid_with_alma(alma_payment)
+        # Alma sends the customer back to the page that closes the till's window.
+        standin_payment = self.standin.payments[alma_payment.alma_id]
+        for key in ('return_url', 'failure_return_url', 'customer_cancel_url'):
+            self.assertTrue(standin_payment[key].endswith('/payment/alma/return'), key)
 
     def test_cancel_waiting(self):
         self.start_pos_tour('AlmaCancelWaiting')

@@ -257,8 +257,8 @@ class AlmaClient:
             retry_after = _retry_after_seconds(response.headers.get('Retry-After'))
             if retry_after:
                 message = self.env._(
-                    "Alma is receiving too many requests and asks to wait %s seconds. Please "
-                    "try again then.", retry_after)
+                    "Alma is receiving too many requests and asks to wait %s s. Please try "
+                    "again then.", retry_after)
             else:
                 message = self.env._(
                     "Alma is receiving too many requests. Please try again in a minute.")

@@ -178,7 +178,9 @@ class AlmaFeeImport(models.TransientModel):
         if errors:
             shown = errors[:10]
             if len(errors) > len(shown):
-                shown.append(self.env._("and %s more", len(errors) - len(shown)))
+                more = len(errors) - len(shown)
+                shown.append(self.env._("and 1 more error") if more == 1 else
+                             self.env._("and %s more errors", more))
             raise UserError(self.env._("Nothing was imported: %s.", '; '.join(shown)))
         if not rows:
             raise UserError(self.env._("The file has no line."))
@@ -211,9 +213,10 @@ class AlmaFeeImport(models.TransientModel):
         return -cents if sign else cents
 
     def _alma_notify(self, result):
+        # Counts after their labels: no "1 lines" in any language.
         message = self.env._(
-            "%(matched)s lines matched, %(changed)s updated, %(different)s with a fee that "
-            "differs from the expected one, %(unknown)s unknown to Odoo.", **result)
+            "Lines matched: %(matched)s. Updated: %(changed)s. With a fee that differs from the "
+            "expected one: %(different)s. Unknown to Odoo: %(unknown)s.", **result)
         unknown = result['unknown_ids']
         if unknown:
             shown = ', '.join(unknown[:20])

@@ -1,8 +1,9 @@
 import { _t } from "@web/core/l10n/translation";
 import { PaymentInterface } from "@point_of_sale/app/payment/payment_interface";
 import { register_payment_method } from "@point_of_sale/app/store/pos_store";
-import { makeAwaitable } from "@point_of_sale/app/store/make_awaitable_dialog";
+import { ask, makeAwaitable } from "@point_of_sale/app/store/make_awaitable_dialog";
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
+import { formatDate } from "@web/core/l10n/dates";
 import { AlmaDialog } from "@payment_alma/app/alma_dialog/alma_dialog";
 import {
     ALMA_FINAL_STATES,
@@ -32,6 +33,9 @@ export class PaymentAlma extends PaymentInterface {
         this.pollers = {};
         // uuid -> true while a poll request is in flight
         this.polling = {};
+        // uuid -> the window showing Alma's page on this device ("Pay here"), and its watcher
+        this.windows = {};
+        this.windowWatchers = {};
     }
 
     /**
@@ -185,6 +189,8 @@ export class PaymentAlma extends PaymentInterface {
             return;
         }
         this._stopPolling(uuid);
+        // Paid, refused or cancelled: Alma's window has nothing more to show.
+        this.closeHereWindow(uuid);
         if (payment.state === "accepted") {
             this._applyAccepted(line, payment);
             if (!this._resolve(uuid, true) && line.get_payment_status() !== "done") {
@@ -203,7 +209,7 @@ export class PaymentAlma extends PaymentInterface {
     }
 
     _applyAccepted(line, payment) {
-        const ticket = payment.receipt_text || this.receiptText(payment);
+        const ticket = this.receiptText(payment);
         const values = {};
         if (payment.alma_id && line.transaction_id !== payment.alma_id) {
             values.transaction_id = payment.alma_id;
@@ -217,15 +223,113 @@ export class PaymentAlma extends PaymentInterface {
     }
 
     /**
-     * Receipt text when the server gives none: the plan and its schedule.
+     * The receipt's Alma block, in the cashier's language and formats: the plan (named by the
+     * server in the cashier's language) and its schedule, dates and amounts as the POS shows
+     * them ("15/12/2026  133,00 €" in French).
      */
     receiptText(payment) {
-        const lines = [payment.plan_name || _t("Alma")];
+        const lines = [payment.plan_name ? `Alma - ${payment.plan_name}` : "Alma"];
         for (const installment of payment.schedule || []) {
-            const date = DateTime.fromISO(installment.date).toFormat("dd/MM/yyyy");
+            const date = formatDate(DateTime.fromISO(installment.date));
             lines.push(`${date}  ${this.env.utils.formatCurrency(installment.amount)}`);
         }
         return lines.join("\n");
+    }
+
+    // -------------------------------------------------------------------------------------
+    // "Pay here": Alma's page in a window over the till
+    // -------------------------------------------------------------------------------------
+
+    /**
+     * Open the window of a "Pay here" payment, empty, while the cashier's click still allows
+     * pop-ups (Alma's address comes after the server's answer): a window sized for Alma's page,
+     * over the till, that the till closes itself once the payment is paid, refused or
+     * cancelled; not a tab the cashier would have to find and close.
+     */
+    openHereWindow(uuid) {
+        const width = 480;
+        const height = 760;
+        const left = Math.round(window.screenX + Math.max(0, (window.outerWidth - width) / 2));
+        const top = Math.round(window.screenY + Math.max(0, (window.outerHeight - height) / 2));
+        const popup = window.open(
+            "",
+            `alma_pay_here_${uuid}`,
+            `popup=yes,width=${width},height=${height},left=${left},top=${top}`
+        );
+        if (!popup) {
+            return null;
+        }
+        try {
+            if (!popup.location.href || popup.location.href === "about:blank") {
+                popup.document.title = "Alma";
+                if (popup.document.body) {
+                    popup.document.body.textContent = _t("Opening Alma's payment page…");
+                }
+            }
+        } catch {
+            // Already on Alma's page (another origin): keep it.
+        }
+        return popup;
+    }
+
+    /**
+     * Show Alma's page of `payment` in the till's window (`popup`, or a new one); the cashier
+     * is told when the browser blocks it and can open it again from the payment line.
+     */
+    showHere(payment, popup = null) {
+        const uuid = payment.pos_payment_uuid;
+        const shown = this.windows[uuid];
+        if (!popup && shown && !shown.closed) {
+            // Still open behind the till: bring it back as it is (the customer may be typing).
+            shown.focus();
+            return true;
+        }
+        popup = popup || this.openHereWindow(uuid);
+        if (!popup) {
+            this.env.services.notification?.add(
+                _t(
+                    "The browser blocked Alma's window: allow pop-ups for this till, or press \"Show Alma's page\" on the payment line."
+                ),
+                { type: "warning", sticky: true }
+            );
+            return false;
+        }
+        popup.location.href = payment.url;
+        popup.focus();
+        this.windows[uuid] = popup;
+        this._watchHereWindow(uuid);
+        return true;
+    }
+
+    /** The customer closed the window or came back from Alma: ask for the state at once. */
+    _watchHereWindow(uuid) {
+        if (this.windowWatchers[uuid]) {
+            return;
+        }
+        this.windowWatchers[uuid] = setInterval(() => {
+            const popup = this.windows[uuid];
+            if (popup && !popup.closed) {
+                return;
+            }
+            this._forgetHereWindow(uuid);
+            if (this.getPayment(uuid)?.state === "waiting") {
+                this._poll(uuid);
+            }
+        }, 500);
+    }
+
+    _forgetHereWindow(uuid) {
+        clearInterval(this.windowWatchers[uuid]);
+        delete this.windowWatchers[uuid];
+        delete this.windows[uuid];
+    }
+
+    closeHereWindow(uuid) {
+        const popup = this.windows[uuid];
+        this._forgetHereWindow(uuid);
+        if (popup && !popup.closed) {
+            popup.close();
+        }
     }
 
     // -------------------------------------------------------------------------------------
@@ -309,6 +413,27 @@ export class PaymentAlma extends PaymentInterface {
     // Cashier's actions on a waiting line
     // -------------------------------------------------------------------------------------
 
+    /**
+     * Ask the cashier before cancelling a waiting payment at Alma (the customer's link stops
+     * working); resolve to whether the cashier confirmed.
+     */
+    async confirmCancel(uuid) {
+        const payment = this.getPayment(uuid);
+        return await ask(this.env.services.dialog, {
+            title: _t("Cancel the Alma payment?"),
+            body: payment?.contact_name
+                ? _t(
+                      "The payment will be cancelled at Alma: %s will no longer be able to pay with this link.",
+                      payment.contact_name
+                  )
+                : _t(
+                      "The payment will be cancelled at Alma: the customer will no longer be able to pay with this link."
+                  ),
+            confirmLabel: _t("Cancel the payment"),
+            cancelLabel: _t("Keep waiting"),
+        });
+    }
+
     async almaCancel(uuid) {
         const result = await this._callOrShow("alma_cancel", [uuid]);
         if (!result) {
@@ -339,7 +464,7 @@ export class PaymentAlma extends PaymentInterface {
         this.handleStatus(result.payment);
         const payment = result.payment;
         if (payment?.send_mode === "here" && payment.url) {
-            window.open(payment.url, "_blank");
+            this.showHere(payment);
         }
         this.env.services.notification?.add(_t("The payment link was sent again."), {
             type: "success",

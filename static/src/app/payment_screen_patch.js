@@ -29,8 +29,8 @@ patch(PaymentScreen.prototype, {
     },
 
     /**
-     * Deleting a line whose Alma payment still waits cancels that payment first, and keeps
-     * the line when Alma refuses (e.g. the customer has just paid).
+     * Deleting a line whose Alma payment still waits cancels that payment first, once the
+     * cashier confirmed, and keeps the line when Alma refuses (e.g. the customer has just paid).
      */
     deletePaymentLine(uuid) {
         const line = this.paymentLines.find((line) => line.uuid === uuid);
@@ -38,15 +38,18 @@ patch(PaymentScreen.prototype, {
         if (line?.payment_method_id.use_payment_terminal === "alma" && terminal) {
             const payment = terminal.getPayment(uuid);
             if (payment?.state === "waiting") {
-                terminal.almaCancel(uuid).then((cancelled) => {
-                    // After the pending send_payment_request has settled on this line.
-                    setTimeout(() => {
-                        if (cancelled && !line.is_done() && this.paymentLines.includes(line)) {
-                            this.currentOrder.remove_paymentline(line);
-                            this.numberBuffer.reset();
-                        }
+                terminal
+                    .confirmCancel(uuid)
+                    .then((confirmed) => confirmed && terminal.almaCancel(uuid))
+                    .then((cancelled) => {
+                        // After the pending send_payment_request has settled on this line.
+                        setTimeout(() => {
+                            if (cancelled && !line.is_done() && this.paymentLines.includes(line)) {
+                                this.currentOrder.remove_paymentline(line);
+                                this.numberBuffer.reset();
+                            }
+                        });
                     });
-                });
                 return;
             }
         }

@@ -55,3 +55,31 @@ registry.category("web_tour.tours").add("alma_fee_grid", {
         },
     ],
 });
+
+/** Run in French (tests/test_french.py): the longest headers must fit their columns. */
+registry.category("web_tour.tours").add("alma_fee_grid_headers", {
+    url: "/odoo/action-payment_alma.action_alma_fee_line",
+    steps: () => [
+        {
+            content: "The grid shows the Alma payment",
+            trigger: ".o_list_renderer .o_data_row",
+        },
+        {
+            content: "No column header is cut",
+            trigger: ".o_list_renderer thead th[data-name='net']",
+            run() {
+                const cut = [...document.querySelectorAll(".o_list_renderer thead th[data-name]")]
+                    .map((th) => [th.dataset.name, th.querySelector("span.text-truncate")])
+                    .filter(([, label]) => label && label.scrollWidth > label.clientWidth + 1)
+                    .map(([name, label]) => `${name}: "${label.textContent}"`);
+                if (cut.length) {
+                    throw new Error(`Cut headers: ${cut.join(", ")}`);
+                }
+                const net = document.querySelector("thead th[data-name='net']").textContent;
+                if (!net.includes("Net versé")) {
+                    throw new Error(`The grid is not in French: "${net}"`);
+                }
+            },
+        },
+    ],
+});

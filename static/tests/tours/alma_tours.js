@@ -441,34 +441,130 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
             Alma.startWith("Consultation"),
             Alma.addLine("399.00"),
             {
-                content: "record the windows the POS opens",
+                content: "record the windows the POS opens (a browser test cannot show one)",
                 trigger: "body",
                 run() {
+                    // As a browser does: a window of the same name is reused while open.
+                    window.__almaOpenCalls = [];
                     window.__almaOpened = [];
-                    window.open = (url, target) => {
-                        window.__almaOpened.push({ url, target });
-                        return null;
+                    window.open = (url, target, features) => {
+                        window.__almaOpenCalls.push({ url, target, features });
+                        let popup = window.__almaOpened.find(
+                            (known) => known.target === target && !known.closed
+                        );
+                        if (!popup) {
+                            popup = {
+                                target,
+                                features,
+                                closed: false,
+                                location: { href: "about:blank" },
+                                document: { title: "", body: { textContent: "" } },
+                                focused: 0,
+                                focus() {
+                                    this.focused++;
+                                },
+                                close() {
+                                    this.closed = true;
+                                },
+                            };
+                            window.__almaOpened.push(popup);
+                        }
+                        if (url) {
+                            popup.location.href = url;
+                        }
+                        return popup;
                     };
                 },
             },
             Alma.clickSend(),
             Alma.send("P3X", "here"),
             {
-                content: "Alma's payment page was opened on this device",
+                content: "Alma's page is shown in one window over the till, not in a new tab",
                 trigger: ".o_alma_status a.o_alma_link",
                 run() {
                     const href = document.querySelector("a.o_alma_link").href;
                     const opened = window.__almaOpened || [];
-                    if (opened.length !== 1 || opened[0].url !== href) {
-                        fail(`Opened: ${JSON.stringify(opened)}, link: ${href}`);
+                    if (opened.length !== 1) {
+                        fail(`${opened.length} windows opened`);
                     }
-                    if (opened[0].target !== "_blank") {
-                        fail(`Opened in ${opened[0].target}`);
+                    const [popup] = opened;
+                    if (popup.location.href !== href) {
+                        fail(`The window shows ${popup.location.href}, not the link ${href}`);
+                    }
+                    if (!/popup/.test(popup.features || "") || popup.target === "_blank") {
+                        fail(`Opened as a tab: ${popup.target} ${popup.features}`);
+                    }
+                    if (popup.closed) {
+                        fail("The window is already closed");
+                    }
+                },
+            },
+            {
+                content: "the cashier brings Alma's window back over the till",
+                trigger: ".o_alma_status .o_alma_show_here",
+                run: "click",
+            },
+            {
+                content: "the same window, brought to the front as it is",
+                trigger: ".o_alma_status .o_alma_show_here",
+                run() {
+                    const opened = window.__almaOpened;
+                    if (opened.length !== 1 || opened[0].focused < 2) {
+                        fail(`${opened.length} windows, focused ${opened[0].focused} times`);
+                    }
+                },
+            },
+            {
+                content: "the customer closes Alma's window by mistake",
+                trigger: ".o_alma_status .o_alma_show_here",
+                run() {
+                    window.__almaOpened[0].close();
+                },
+            },
+            {
+                content: "the cashier opens it again",
+                trigger: ".o_alma_status .o_alma_show_here",
+                run: "click",
+            },
+            {
+                content: "a new window shows Alma's page",
+                trigger: ".o_alma_status .o_alma_show_here",
+                run() {
+                    const opened = window.__almaOpened;
+                    const href = document.querySelector("a.o_alma_link").href;
+                    if (opened.length !== 2 || opened[1].location.href !== href) {
+                        fail(`${opened.length} windows, the last on ${opened.at(-1).location.href}`);
                     }
                 },
             },
             Alma.customerPays(),
             Alma.isAccepted(),
+            {
+                content: "the till closed Alma's window once the payment was accepted",
+                trigger: ".o_alma_status .o_alma_pill_accepted",
+                run() {
+                    const open = window.__almaOpened.filter((popup) => !popup.closed);
+                    if (open.length) {
+                        fail(`${open.length} Alma window(s) left open`);
+                    }
+                },
+            },
+            {
+                content: "Alma's return lands on a page that closes the window",
+                trigger: ".o_alma_status[data-alma-url]",
+                async run() {
+                    const url = document.querySelector(".o_alma_status").dataset.almaUrl;
+                    const { paymentId } = standinOf(url);
+                    const response = await fetch(`/payment/alma/return?pid=${paymentId}`);
+                    const page = await response.text();
+                    if (!response.ok || !page.includes("o_alma_pos_return")) {
+                        fail(`The return page is not the closing page: ${response.status}`);
+                    }
+                    if (!page.includes("window.close()")) {
+                        fail("The return page does not close its window");
+                    }
+                },
+            },
             PaymentScreen.clickValidate(),
             ReceiptScreen.isShown(),
         ].flat(Infinity),
@@ -482,10 +578,29 @@ registry.category("web_tour.tours").add("AlmaCancelWaiting", {
             Alma.clickSend(),
             Alma.send("P3X", "link"),
             {
-                content: "the cashier cancels the payment",
+                content: "the cashier presses Cancel",
                 trigger: ".o_alma_status .o_alma_cancel:not([disabled])",
                 run: "click",
             },
+            {
+                content: "the cashier is asked first: the payment will be cancelled at Alma",
+                trigger: ".modal .modal-body:contains('cancelled at Alma')",
+            },
+            {
+                content: "keep waiting",
+                trigger: ".modal .modal-footer .btn-secondary",
+                run: "click",
+            },
+            {
+                content: "nothing was cancelled",
+                trigger: "body:not(:has(.modal)) .o_alma_status .o_alma_pill_waiting",
+            },
+            {
+                content: "Cancel again",
+                trigger: ".o_alma_status .o_alma_cancel:not([disabled])",
+                run: "click",
+            },
+            Dialog.confirm(undefined, ".btn-primary"),
             Alma.isRefused(),
             {
                 content: "the customer's link is no longer shown",
@@ -945,6 +1060,11 @@ registry.category("web_tour.tours").add("AlmaCancelTooLate", {
                     document.querySelector(".o_alma_status .o_alma_cancel").click();
                 },
             },
+            {
+                content: "confirm the cancellation at Alma",
+                trigger: ".modal .modal-body:contains('cancelled at Alma')",
+            },
+            Dialog.confirm(),
             {
                 content: "Alma refuses: the cashier reads why",
                 trigger: ".modal .modal-body:contains('paid')",

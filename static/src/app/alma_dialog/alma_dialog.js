@@ -104,6 +104,13 @@ export class AlmaDialog extends Component {
         }
     }
 
+    /** Whose details the form must not take: the business's, by its name. */
+    get ownDetailsHint() {
+        const company = this.pos.company?.name;
+        return company
+            ? _t("The customer's own details, never those of %s.", company)
+            : _t("The customer's own details, never those of your business.");
+    }
     get noPlanMessage() {
         return _t("Alma offers no plan for %s.", this.formatCurrency(this.amount));
     }
@@ -156,7 +163,8 @@ export class AlmaDialog extends Component {
         if (typeof rate !== "number" || !(rate > 0)) {
             return "";
         }
-        return _t("%s %", formatFloat(rate, { digits: [false, 2] }));
+        // A no-break space before "%", as French writes it ("12,00 %").
+        return `${formatFloat(rate, { digits: [false, 2] })}\u00a0%`;
     }
     get selectedContact() {
         return this.state.contacts.find((contact) => contact.id === this.state.contactId);
@@ -168,8 +176,12 @@ export class AlmaDialog extends Component {
         const city = [contact.zip, contact.city].filter(Boolean).join(" ");
         return [contact.street, city, contact.country_code].filter(Boolean).join(", ");
     }
+    /** The contact's mobile as people read it ("06 12 34 56 78"); stored in E.164. */
+    contactMobile(contact) {
+        return contact?.mobile_display || contact?.mobile || "";
+    }
     contactLabel(contact) {
-        const label = [contact.name, contact.mobile].filter(Boolean).join(" — ");
+        const label = [contact.name, this.contactMobile(contact)].filter(Boolean).join(" — ");
         return contact.is_complete ? label : _t("%s (incomplete)", label);
     }
 
@@ -287,7 +299,7 @@ export class AlmaDialog extends Component {
             id: contact.id,
             first_name: contact.first_name || "",
             last_name: contact.last_name || "",
-            mobile: contact.mobile || "",
+            mobile: this.contactMobile(contact),
             email: contact.email || "",
             street: contact.street || "",
             zip: contact.zip || "",
@@ -466,6 +478,8 @@ export class AlmaDialog extends Component {
         }
         this.state.busy = true;
         this.state.sendError = "";
+        // "Pay here": the window opens on the click itself, or the browser would block it.
+        const popup = mode === "here" ? this.props.terminal.openHereWindow(this.line.uuid) : null;
         let payment = false;
         try {
             const order = this.order;
@@ -490,10 +504,13 @@ export class AlmaDialog extends Component {
         } finally {
             if (!payment) {
                 this.state.busy = false;
+                popup?.close();
             }
         }
         if (mode === "here" && payment.url) {
-            window.open(payment.url, "_blank");
+            this.props.terminal.showHere(payment, popup);
+        } else {
+            popup?.close(); // No page to show (Alma gave no link): no empty window left.
         }
         if (this.destroyed) {
             // Closed (Escape, ×) while Alma was creating the payment: the line still waits.

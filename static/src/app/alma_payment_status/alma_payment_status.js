@@ -109,8 +109,18 @@ export class AlmaPaymentStatus extends Component {
         }
     }
 
+    /** Cancel at Alma once the cashier confirmed: the customer's link stops working. */
     onCancel() {
-        return this.whileBusy(() => this.terminal.almaCancel(this.line.uuid));
+        return this.whileBusy(async () => {
+            if (await this.terminal.confirmCancel(this.line.uuid)) {
+                await this.terminal.almaCancel(this.line.uuid);
+            }
+        });
+    }
+
+    /** "Pay here": bring Alma's window back over the till, or open it again. */
+    onShowHere() {
+        this.terminal.showHere(this.payment);
     }
 
     onResend() {

@@ -136,11 +136,10 @@ def _setup_demo_clinic(env):
 
 
 def _demo_vat_20(env, company):
-    """The clinic's 20 % sales VAT: the French chart's default one, else made for the demo."""
+    """The clinic's 20 % sales VAT: the French chart's default one, else the chart's made 20 %."""
     tax = company.account_sale_tax_id
     if tax.amount_type == 'percent' and tax.amount == 20 and not tax.price_include:
         return tax
-    return env['account.tax'].create({
-        'name': "TVA 20 %", 'amount': 20, 'amount_type': 'percent', 'type_tax_use': 'sale',
-        'company_id': company.id, 'country_id': env.ref('base.fr').id,
-    })
+    group = env['account.tax.group'].create({
+        'name': "TVA 20 %", 'company_id': company.id, 'country_id': tax.country_id.id})
+    return tax.copy({'name': "TVA 20 %", 'amount': 20, 'tax_group_id': group.id})

@@ -68,10 +68,14 @@ def main():
         page.reload()
 
         # The provider, after Check connection.
-        page.goto(f'{ODOO}/odoo/action-payment_alma.action_payment_provider_alma')
+        [invoicing] = rpc(page, 'ir.model.data', 'search_read', [
+            [('module', '=', 'account'), ('name', '=', 'menu_finance')]], {'fields': ['res_id']})
+        page.goto(f"{ODOO}/odoo/action-payment_alma.action_payment_provider_alma"
+                  f"?menu_id={invoicing['res_id']}")  # Under Invoicing's menu.
         page.click('.o_data_row td[name=name]')
         page.click('button[name=action_alma_check_connection]')
         page.wait_for_selector('.o_notification')
+        page.wait_for_timeout(800)  # The notification fades in.
         shoot(page, 'provider')
 
         # The till: a 399 € spaying for Jean Martin's dog, paid with Alma in 3x.
@@ -138,7 +142,9 @@ def main():
         portal.fill('#card_number', '4242 4242 4242 4242')
         portal.click('#pay')
         portal.click('#return_link')
-        portal.wait_for_selector('#invoice_content, .o_portal_sidebar', timeout=30000)
+        portal.wait_for_url('**/my/invoices/**', timeout=30000)
+        # The invoice itself is an iframe, rendered after the page.
+        portal.frame_locator('#invoice_html').get_by_text('Montant dû').wait_for()
         shoot(portal, 'portal_paid')
 
         # The bookkeeper's grid.

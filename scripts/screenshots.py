@@ -3,10 +3,13 @@
 A developer's tool, not a test: it needs Playwright's Python package (no browser download:
 it drives Debian's /usr/bin/chromium), e.g. `python -m venv /tmp/shots &&
 /tmp/shots/bin/pip install playwright && /tmp/shots/bin/python scripts/screenshots.py`.
+Every screen is taken as the clinic's French staff and customers see it (users in French,
+browser in French, Paris time). DEMO_URL and STANDIN_URL point at another demo's ports.
 """
 
 import json
 import os
+import re
 import sys
 import urllib.request
 from pathlib import Path
@@ -16,6 +19,9 @@ from playwright.sync_api import sync_playwright
 ODOO = os.environ.get('DEMO_URL', 'http://localhost:8069')
 STANDIN = os.environ.get('STANDIN_URL', 'http://127.0.0.1:8071')
 OUT = Path(__file__).resolve().parent.parent / 'static' / 'description' / 'screenshots'
+# The demo's portal customer (hooks.py).
+PORTAL_LOGIN, PORTAL_PASSWORD = 'jean.martin@example.com', 'jean'
+FRENCH = {'locale': 'fr-FR', 'timezone_id': 'Europe/Paris'}
 
 
 def shoot(page, name, selector=None):
@@ -30,8 +36,20 @@ def rpc(page, model, method, args, kwargs=None):
             headers: {'Content-Type': 'application/json'},
             body: JSON.stringify({jsonrpc: '2.0', method: 'call', params: {
                 model, method, args, kwargs}})});
-        return (await response.json()).result;
+        const answer = await response.json();
+        if (answer.error) {
+            throw new Error(JSON.stringify(answer.error.data || answer.error));
+        }
+        return answer.result;
     }""", [model, method, args, kwargs or {}])
+
+
+def log_in(page, login, password):
+    page.goto(f'{ODOO}/web/login')
+    page.fill('input[name=login]', login)
+    page.fill('input[name=password]', password)
+    page.click('button[type=submit]')
+    page.wait_for_url(lambda url: '/web/login' not in url)
 
 
 def main():
@@ -41,32 +59,38 @@ def main():
             executable_path='/usr/bin/chromium',
             args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                   '--disable-component-update'])
-        page = browser.new_page(viewport={'width': 1280, 'height': 800})
-        page.goto(f'{ODOO}/web/login')
-        page.fill('input[name=login]', 'admin')
-        page.fill('input[name=password]', 'admin')
-        page.click('button[type=submit]')
+        page = browser.new_context(viewport={'width': 1280, 'height': 800}, **FRENCH).new_page()
+        log_in(page, 'admin', 'admin')
         page.wait_for_url('**/odoo**')
+        # The clinic's staff work in French, whatever the database was made with.
+        users = rpc(page, 'res.users', 'search', [[('share', '=', False)]])
+        rpc(page, 'res.users', 'write', [users, {'lang': 'fr_FR', 'tz': 'Europe/Paris'}])
+        page.reload()
 
         # The provider, after Check connection.
-        page.goto(f'{ODOO}/odoo/action-payment_alma.action_payment_provider_alma')
+        [invoicing] = rpc(page, 'ir.model.data', 'search_read', [
+            [('module', '=', 'account'), ('name', '=', 'menu_finance')]], {'fields': ['res_id']})
+        page.goto(f"{ODOO}/odoo/action-payment_alma.action_payment_provider_alma"
+                  f"?menu_id={invoicing['res_id']}")  # Under Invoicing's menu.
         page.click('.o_data_row td[name=name]')
         page.click('button[name=action_alma_check_connection]')
-        page.wait_for_selector('.o_notification:has-text("Connected to Alma")')
+        page.wait_for_selector('.o_notification')
+        page.wait_for_timeout(800)  # The notification fades in.
         shoot(page, 'provider')
 
-        # The till: a 399 € consultation for Jean Martin, paid with Alma in 3x.
+        # The till: a 399 € spaying for Jean Martin's dog, paid with Alma in 3x.
         [config] = rpc(page, 'pos.config', 'search_read',
                        [[('name', '=', "Accueil clinique")]], {'fields': ['id']})
         page.goto(f"{ODOO}/pos/ui?config_id={config['id']}")
-        for _attempt in range(60):  # The register may need opening first.
-            if page.locator('.product-screen').is_visible():
-                break
-            opener = page.get_by_text("Open Register")
+        for _attempt in range(60):  # The register may need opening first (a card, a dialog).
+            opener = page.get_by_text(re.compile(r'^\s*(Ouvrir la caisse|Open Register)\s*$'))
             if opener.count() and opener.last.is_visible():
                 opener.last.click()
+            elif page.locator('.product-screen').is_visible() and not page.locator(
+                    '.modal-dialog').count():
+                break
             page.wait_for_timeout(1000)
-        page.click('.product-list article:has-text("Consultation")')
+        page.click('.product-list article:has-text("Stérilisation chienne")')
         page.click('.product-screen .set-partner')
         page.click('.partner-line:has-text("Jean Martin")')
         page.click('.product-screen .pay-order-button')
@@ -88,7 +112,8 @@ def main():
 
         # The customer pays from the SMS, on the stand-in's page.
         sms = json.load(urllib.request.urlopen(f'{STANDIN}/_standin/sms?format=json'))
-        customer = browser.new_page(viewport={'width': 420, 'height': 860})
+        phone = browser.new_context(viewport={'width': 420, 'height': 860}, **FRENCH)
+        customer = phone.new_page()
         customer.goto(sms[0]['url'])
         shoot(customer, 'customer_page')
         customer.fill('#card_number', '4242 4242 4242 4242')
@@ -99,6 +124,28 @@ def main():
             page.click('.payment-screen .button.next.highlight')
         page.wait_for_selector('.receipt-screen')
         shoot(page, 'receipt')
+
+        # The customer pays his invoice in the portal, in a private window of his own.
+        portal = browser.new_context(viewport={'width': 1280, 'height': 1300}, **FRENCH).new_page()
+        log_in(portal, PORTAL_LOGIN, PORTAL_PASSWORD)
+        portal.goto(f'{ODOO}/my/invoices')
+        portal.click('.o_portal_my_doc_table tbody tr a')
+        portal.click("a[data-bs-target='#pay_with']")
+        alma = portal.locator("input[name='o_payment_radio'][data-provider-code='alma']")
+        if not alma.is_checked():  # Alma alone is chosen already.
+            alma.check(force=True)
+        portal.click(".o_alma_plan[data-plan-code='P3X'] label")
+        portal.wait_for_timeout(500)
+        shoot(portal, 'portal_plans', '#pay_with .modal-content')
+        portal.click("button[name='o_payment_submit_button']")
+        portal.wait_for_url(f'{STANDIN}/**')
+        portal.fill('#card_number', '4242 4242 4242 4242')
+        portal.click('#pay')
+        portal.click('#return_link')
+        portal.wait_for_url('**/my/invoices/**', timeout=30000)
+        # The invoice itself is an iframe, rendered after the page.
+        portal.frame_locator('#invoice_html').get_by_text('Montant dû').wait_for()
+        shoot(portal, 'portal_paid')
 
         # The bookkeeper's grid.
         page.goto(f'{ODOO}/odoo/action-payment_alma.action_alma_fee_line')

@@ -31,6 +31,7 @@
             'payment_alma/static/src/app/**/*',
         ],
         'web.assets_backend': [
+            'payment_alma/static/src/app/alma_utils.js',
             'payment_alma/static/src/views/**/*',
         ],
         'web.assets_frontend': [

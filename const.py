@@ -44,7 +44,7 @@ PAYMENT_STATES = [
     ('cancelled', "Cancelled"),
     ('error', "Not sent"),
 ]
-SEND_MODES = [('sms', "SMS"), ('link', "Link"), ('here', "Pay here")]
+SEND_MODES = [('sms', "SMS"), ('email', "E-mail"), ('link', "Link"), ('here', "Pay here")]
 
 # A counter payment is paid within minutes; a phone sale's link may wait a day.
 LINK_EXPIRES_AFTER_MINUTES = 60 * 24

@@ -9,9 +9,9 @@ class AccountPayment(models.Model):
         """Override of `account` to refuse a payment typed by hand in an Alma journal.
 
         Money moves there only through Alma: a payment is Alma's when it comes from a payment
-        transaction, from a till's session, or from the add-on itself (as superuser, when Alma
-        accepted a payment link). Anything else would show an invoice or a credit note paid
-        while Alma moved nothing.
+        transaction (the web, and an invoice's "Pay with Alma" link), from a till's session, or
+        from the add-on itself (as superuser). Anything else would show an invoice or a credit
+        note paid while Alma moved nothing.
         """
         # sudo: which journals are Alma's, to compare only.
         alma_journals = self.env['payment.provider'].sudo().search(

@@ -18,7 +18,7 @@ from odoo.addons.payment_alma.utils.money import from_cents, to_cents, vat_on
 
 _logger = logging.getLogger(__name__)
 
-# One live Alma payment per sale key (a till's line, an invoice, a transaction).
+# One live Alma payment per sale key (a till's line, a transaction).
 LIVE_STATES = ('draft', 'waiting', 'accepted')
 # After a lost answer Alma may still be creating the payment: no second creation before this.
 LOST_ANSWER_GRACE = timedelta(seconds=3 * const.TIMEOUTS[1])
@@ -76,7 +76,7 @@ class AlmaPayment(models.Model):
              "still be creating that payment.")
     sale_key = fields.Char(
         readonly=True, copy=False, index=True,
-        help="What it pays on our side (a till's line, an invoice, a transaction): one live "
+        help="What it pays on our side (a till's line, a transaction): one live "
              "Alma payment per key.")
     mode = fields.Selection([('test', "Test"), ('live', "Live")], readonly=True,
                             help="Alma's sandbox or live account, when the payment was created.")
@@ -127,7 +127,9 @@ class AlmaPayment(models.Model):
     pos_payment_id = fields.Many2one(
         'pos.payment', string="Paid POS Line", readonly=True, copy=False, index=True,
         help="The till's payment line this Alma payment paid: it pays one line, once.")
-    invoice_id = fields.Many2one('account.move', readonly=True, index=True)
+    invoice_id = fields.Many2one(
+        'account.move', readonly=True, index=True,
+        help="The invoice of a phone sale (Pay with Alma): its transaction pays it.")
     transaction_reference = fields.Char(readonly=True, index=True)
 
     _sql_constraints = [
@@ -190,7 +192,8 @@ class AlmaPayment(models.Model):
         or a second server wait and then find the same payment.
 
         :param str key: what the payment pays on our side, e.g. ``pos:<line uuid>``
-        :param dict links: the payment's fields linking it to the sale (``pos_*``, ``invoice_id``)
+        :param dict links: the payment's fields linking it to the sale (``pos_*``,
+                           ``transaction_reference``, ``invoice_id``)
         :return: the payment as plain data (see `_alma_result`): the caller's own transaction
                  may not see the new record yet.
         """
@@ -254,13 +257,19 @@ class AlmaPayment(models.Model):
         return payment, False, payment._alma_send()
 
     @api.model
+    def _alma_is_online(self, send_mode, links):
+        """Whether the customer pays on the website (Odoo's payment form), Alma's online
+        origin and plans; a link sent from the till or an invoice keeps the in-store ones."""
+        return bool(links.get('transaction_reference')) and send_mode == 'here'
+
+    @api.model
     def _alma_new_values(self, provider, *, amount, currency, plan, contact, partner,
                          fees_offered, send_mode, **links):
         """A new payment's values, every figure recomputed on the server from Alma's plans."""
         if not contact._alma_contact_data()['is_complete']:
             raise UserError(self.env._("The contact's details are incomplete."))
         offers = provider._alma_get_offers(amount, currency, fees_offered=fees_offered,
-                                           online=bool(links.get('transaction_reference')))
+                                           online=self._alma_is_online(send_mode, links))
         offer = next((offer for offer in offers if offer['plan_id'] == plan.id), None)
         if not offer or not offer['eligible']:
             raise UserError(offer['reason'] if offer else self.env._(
@@ -353,13 +362,16 @@ class AlmaPayment(models.Model):
         return payload
 
     def _alma_send(self):
-        """Create the payment on Alma, then text the link when asked to.
+        """Create the payment on Alma, then text or e-mail the link when asked to.
 
         Only in the transaction of `_alma_create_for`: it commits.
         """
         error = self._alma_create_remote()
-        if not error and self.send_mode == 'sms' and self.state == 'waiting':
-            self._alma_send_sms()
+        if not error and self.state == 'waiting':
+            if self.send_mode == 'sms':
+                self._alma_send_sms()
+            elif self.send_mode == 'email':
+                self._alma_send_email()
         return error
 
     def _alma_create_remote(self):
@@ -503,6 +515,7 @@ class AlmaPayment(models.Model):
             'cron': env._("the regular check"), 'pos': env._("the till"),
             'retry': env._("a retry"), 'cancel': env._("the cancellation"),
             'return': env._("the customer's return"),
+            'invoice': env._("the invoice's Alma dialog"),
         }
         state = dict(self._fields['state']._description_selection(env))[self.state]
         internal = self.env.user._is_internal()
@@ -590,14 +603,12 @@ class AlmaPayment(models.Model):
             _logger.warning("Could not flag Alma payment %s: %s", self.alma_id, error)
 
     def _alma_on_state_change(self):
-        """Pay the invoice of an accepted phone sale; tell the tills that may wait (bus)."""
+        """Bring the transactions (web, invoices) along; tell the tills that may wait (bus)."""
         # sudo: the state path runs for whoever told the change (IPN, cron, till, the customer's
         # return): the transactions of these payments follow it.
         self.env['payment.transaction'].sudo()._alma_sync_from_payments(self)
         for payment in self.filtered(lambda p: p.state == 'accepted'):
             self.env['alma.fee.line'].sudo()._alma_create_for_payment(payment)
-            if payment.invoice_id:
-                payment._alma_pay_invoice()
         for payment in self.filtered('pos_payment_method_id'):
             tills = payment.pos_payment_method_id.config_ids.filtered('current_session_id')
             for till in tills | payment.pos_config_id:
@@ -623,16 +634,14 @@ class AlmaPayment(models.Model):
         """, [self.id, NOTIFICATION_INTERVAL_SECONDS])
         return bool(self.env.cr.fetchone())
 
-    def _alma_pay_invoice(self):
-        """Register the Alma receipt on the invoice, in the Alma journal.
+    def _alma_flag_paid_twice(self, invoices):
+        """Tell the bookkeeper that Alma accepted this payment for invoices already paid.
 
-        An invoice already paid otherwise (or by another Alma link) is left alone: the
-        bookkeeper gets an activity saying that the customer paid twice and what to do.
+        The transaction books Alma's money in the Alma journal as the customer's credit, not on
+        these invoices: the bookkeeper refunds it (button Refund) or keeps it as a credit.
         """
         self.ensure_one()
-        invoice = self.invoice_id
-        if invoice.payment_state not in ('not_paid', 'partial') \
-                or invoice.currency_id.compare_amounts(invoice.amount_residual, self.price) < 0:
+        for invoice in invoices:
             note = self.env._(
                 "Alma accepted %(amount)s for %(invoice)s, which was already paid: the customer "
                 "paid twice. Refund this Alma payment (button Refund) or keep it as a credit "
@@ -642,18 +651,6 @@ class AlmaPayment(models.Model):
             invoice.activity_schedule(
                 'mail.mail_activity_data_todo', summary=self.env._("Paid twice"), note=note,
                 user_id=(invoice.invoice_user_id or self.env.ref('base.user_admin')).id)
-            return
-        line = self.provider_id.journal_id.inbound_payment_method_line_ids.filtered(
-            lambda method_line: method_line.payment_provider_id == self.provider_id)[:1]
-        # sudo: the Alma journal only takes what Alma moved (see account.payment.action_post).
-        self.env['account.payment.register'].sudo().with_company(self.company_id).with_context(
-            active_model='account.move', active_ids=self.invoice_id.ids,
-        ).create({
-            'journal_id': self.provider_id.journal_id.id,
-            'payment_method_line_id': line.id,
-            'amount': self.price,
-            'communication': f"{self.invoice_id.name} - Alma {self.alma_id}",
-        })._create_payments()
 
     # === Actions === #
 

@@ -39,13 +39,19 @@ class PaymentTransaction(models.Model):
             access_token, self.reference, to_cents(self.amount), self.currency_id.id,
             self.partner_id.id)
 
-    def _alma_create_payment(self, plan):
-        """Create (once per transaction) the Alma payment in the plan the customer chose.
+    def _alma_create_payment(self, plan, *, contact=None, fees_offered=False, send_mode='here',
+                             **links):
+        """Create (once per transaction) the Alma payment in the plan chosen.
 
         Every figure is recomputed on the server from the transaction; the Alma payment is
         committed on its own, so this transaction is not written here: the state path
         (`_alma_sync_from_payments`) brings it up to date, now or at the next request.
 
+        Without `contact`, the customer pays for themselves in the payment form. With it, the
+        clinic sends the link of an invoice (`account.move._alma_send_link`, which checked the
+        user's rights): to that contact of the customer, the way chosen, fees offered or not.
+
+        :param dict links: more fields linking the Alma payment to the sale (``invoice_id``)
         :return: {'url': Alma's payment page} or {'error': a message for the customer}
         """
         self.ensure_one()
@@ -54,10 +60,16 @@ class PaymentTransaction(models.Model):
             raise ValidationError(self.env._("This transaction cannot be paid with Alma."))
         if not plan or plan not in self.provider_id.alma_plan_ids:
             return {'error': self.env._("Choose one of the plans offered.")}
-        contact = self.partner_id
-        # The customer pays for themselves: no cashier or seller here whose own details Alma
-        # must be kept from (the till's rule reads the current user as the seller).
-        AlmaPayment = self.env['alma.payment'].with_user(SUPERUSER_ID)
+        if contact is None:
+            contact = self.partner_id
+            # The customer pays for themselves: no cashier or seller here whose own details
+            # Alma must be kept from (the till's rule reads the current user as the seller).
+            AlmaPayment = self.env['alma.payment'].with_user(SUPERUSER_ID)
+        elif contact not in self.partner_id._alma_family():
+            return {'error': self.env._("Choose a contact of the invoice's customer.")}
+        else:
+            # The clinic sends it: the seller's own details are refused as at the till.
+            AlmaPayment = self.env['alma.payment']
         try:
             result = AlmaPayment._alma_create_for(
                 self.provider_id,
@@ -67,9 +79,10 @@ class PaymentTransaction(models.Model):
                 plan=plan,
                 contact=contact,
                 partner=contact.commercial_partner_id,
-                fees_offered=False,
-                send_mode='here',
+                fees_offered=fees_offered,
+                send_mode=send_mode,
                 transaction_reference=self.reference,
+                **links,
             )
         except (UserError, AlmaError) as error:
             return {'error': error.args[0]}
@@ -84,16 +97,21 @@ class PaymentTransaction(models.Model):
         """What the Alma payment of a transaction adds to what is sent to Alma.
 
         :param payment: the `alma.payment` of a transaction (`transaction_reference` set)
-        :return: values of Alma's `payment` object: the return URLs and the online origin
+        :return: values of Alma's `payment` object: the return URLs, and the online origin of
+                 the payment form
         """
         base_url = payment.provider_id.get_base_url()
         return_url = urljoin(base_url, AlmaPortalController._return_url)
-        return {
-            'origin': const.ONLINE_ORIGIN,
+        values = {
             'return_url': return_url,
             'failure_return_url': return_url,
             'customer_cancel_url': urljoin(base_url, AlmaPortalController._cancel_url),
         }
+        # The customer paying in the payment form is online; a link sent from an invoice (a
+        # phone sale) keeps the provider's in-store origin, whose fee plans its offers showed.
+        if payment.send_mode == 'here':
+            values['origin'] = const.ONLINE_ORIGIN
+        return values
 
     @api.model
     def _alma_sync_from_payments(self, payments):
@@ -120,15 +138,24 @@ class PaymentTransaction(models.Model):
             if payment.alma_id and tx.provider_reference != payment.alma_id:
                 tx.provider_reference = payment.alma_id
             tx._alma_apply_payment_state(payment)
+        if any(tx.state == 'done' and not tx.is_post_processed for tx in txs):
+            # Nobody may wait on the status page (a phone sale's customer pays on their own
+            # phone): Odoo's post-processing pays the invoices now rather than at its next run.
+            cron = self.env.ref('payment.cron_post_process_payment_tx', raise_if_not_found=False)
+            if cron:
+                cron._trigger()
         return txs
 
     def _alma_apply_payment_state(self, payment):
         self.ensure_one()
         state = payment.state
         if state == 'accepted':
+            # With the fees offered, Alma's purchase amount is the price less the customer's fee
+            # the clinic took on: the customer still pays the price.
+            absorbed = payment.absorbed_fee_cents if payment.fees_offered else 0
             if (payment.currency_id != self.currency_id
                     or payment.price_cents != to_cents(self.amount)
-                    or payment.purchase_amount_cents != payment.price_cents):
+                    or payment.purchase_amount_cents + absorbed != payment.price_cents):
                 self._set_error(self.env._(
                     "Alma accepted %(alma)s but the transaction is for %(expected)s.",
                     alma=payment.currency_id.format(payment.price),
@@ -149,6 +176,30 @@ class PaymentTransaction(models.Model):
         elif state == 'error':
             self._set_error(
                 payment.state_reason or self.env._("The payment was not sent to Alma."))
+
+    # === BUSINESS METHODS: post-processing === #
+
+    def _create_payment(self, **extra_create_values):
+        """Override of `account_payment` to leave alone an invoice already paid otherwise.
+
+        Alma's money is booked in the Alma journal all the same (Alma pays it out), as the
+        customer's credit; the bookkeeper gets a "Paid twice" activity on the invoice.
+        """
+        if self.provider_code != 'alma' or self.operation == 'refund':
+            return super()._create_payment(**extra_create_values)
+        paid = self.invoice_ids.filtered(lambda invoice: (
+            invoice.payment_state not in ('not_paid', 'partial')
+            or invoice.currency_id.compare_amounts(invoice.amount_residual, self.amount) < 0))
+        if paid:
+            # sudo: whoever post-processes (cron, status page) may not read Alma payments; only
+            # this transaction's own is noted.
+            payment = self.env['alma.payment'].sudo().search(
+                [('transaction_reference', '=', self.reference)], order='id desc', limit=1)
+            if payment:
+                payment._alma_flag_paid_twice(paid)
+            # This transaction did not pay them: no reconciliation with them.
+            self.invoice_ids -= paid
+        return super()._create_payment(**extra_create_values)
 
     # === BUSINESS METHODS: refunds === #
 

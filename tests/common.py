@@ -192,6 +192,8 @@ class AlmaWebCommon(AccountTestInvoicingCommon, HttpCase):
         # The offers are kept for a request; a test's cursor outlives many.
         self.env.cr.cache.pop('alma_web_offers', None)
 
+    alma_requests = StandinMixin.alma_requests
+
     @classmethod
     def invoice_for(cls, amount, partner=None):
         return cls.init_invoice('out_invoice', partner=partner or cls.jean, amounts=[amount],

@@ -328,11 +328,14 @@ class TestAlmaPayment(AlmaPosCommon):
         action = invoice.action_alma_pay()
         wizard = self.env['alma.payment.wizard'].browse(action['res_id'])
         self.assertIn(self.env.ref('payment_alma.plan_3x'), wizard.allowed_plan_ids)
-        wizard.write({'plan_id': self.env.ref('payment_alma.plan_3x').id})
+        wizard.write({'plan_id': self.env.ref('payment_alma.plan_3x').id, 'send_mode': 'link'})
         wizard.action_send_link()
         payment = self.env['alma.payment'].search([('invoice_id', '=', invoice.id)])
         self.assertTrue(wizard.payment_url.startswith(self.standin.url))
         self.standin.pay(payment.alma_id)
         self.assertEqual(self.ipn(payment).status_code, 200)
-        invoice.invalidate_recordset()
+        tx = invoice.transaction_ids
+        self.assertEqual((tx.state, tx.provider_reference), ('done', payment.alma_id))
+        tx._post_process()  # What Odoo's cron, triggered by the state path, does.
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+        self.assertEqual(tx.payment_id.journal_id, self.alma.journal_id)

@@ -404,8 +404,13 @@ class TestTrust(AlmaPosCommon):
         self.standin.pay(payment.alma_id)
         self.env['alma.payment']._cron_alma_poll_pending()
         self.assertEqual(payment.state, 'accepted')
+        tx = invoice.transaction_ids
+        self.assertEqual(tx.state, 'done')
+        tx._post_process()  # What Odoo's cron, triggered by the state path, does.
         self.assertIn("paid twice", invoice.activity_ids.note)
         self.assertEqual(len(invoice.matched_payment_ids), 1, "Alma's money is not booked on it")
+        self.assertEqual(tx.payment_id.journal_id, self.alma.journal_id,
+                         "but in the Alma journal, as the customer's credit")
 
     # === Rights matrix: who may call each RPC and button === #
 

@@ -1,29 +1,62 @@
-from odoo import api, fields, models
+from urllib.parse import urlencode
+
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.utils.money import from_cents
+
+# How the clinic sends an invoice's link: the customer is on the phone, not at the counter.
+SEND_MODES = [('sms', "SMS"), ('email', "E-mail"), ('link', "Link and QR code")]
 
 
 class AlmaPaymentWizard(models.TransientModel):
-    """The Alma dialog of an invoice (a phone sale): gathers the plan and the contact only."""
+    """The Alma dialog of an invoice (a phone sale), input only: the plan, the contact and how
+    to send the link; then the invoice's Alma payment, to follow, send again or cancel.
+
+    The payment is made and followed by `account.move` through a payment transaction; this
+    dialog only reads it from the invoice (`_alma_payment`).
+    """
 
     _name = 'alma.payment.wizard'
     _description = "Pay with Alma"
 
-    provider_id = fields.Many2one('payment.provider', required=True, domain=[('code', '=', 'alma')])
-    invoice_id = fields.Many2one('account.move')
-    partner_id = fields.Many2one('res.partner', string="Customer")
-    contact_id = fields.Many2one('res.partner')
-    currency_id = fields.Many2one('res.currency')
-    amount = fields.Monetary()
+    invoice_id = fields.Many2one('account.move', required=True, readonly=True,
+                                 ondelete='cascade')
+    partner_id = fields.Many2one(related='invoice_id.commercial_partner_id', string="Customer")
+    currency_id = fields.Many2one(related='invoice_id.currency_id')
+    amount = fields.Monetary(related='invoice_id.amount_residual', string="Amount to Pay")
+    step = fields.Selection([('choose', "Choose"), ('sent', "Sent")], default='choose',
+                            required=True, readonly=True)
+
+    # Filled when the dialog opens and when the fees are offered: asking Alma is no job for a
+    # compute. Shown only: the server recomputes every figure when the payment is created.
+    offers = fields.Json(readonly=True)
+    offers_error = fields.Char(readonly=True)
+    allowed_plan_ids = fields.Many2many('payment.alma.plan', readonly=True)
     plan_id = fields.Many2one('payment.alma.plan')
-    fees_offered = fields.Boolean(string="Offered to the client")
-    # Filled when the wizard opens: asking Alma is no job for a compute.
-    allowed_plan_ids = fields.Many2many('payment.alma.plan')
-    # The payment is recorded in a transaction of its own: the wizard keeps what it showed.
-    payment_reference = fields.Char(string="Alma Payment", readonly=True)
-    payment_url = fields.Char(string="Payment Link", readonly=True)
-    payment_note = fields.Char(string="Note", readonly=True)
+    fees_offered = fields.Boolean(
+        string="Offered to the client",
+        help="The clinic takes on the customer's fees: the customer pays the invoice's amount.")
+    allowed_contact_ids = fields.Many2many('res.partner', compute='_compute_allowed_contact_ids')
+    contact_id = fields.Many2one('res.partner')
+    contact_errors = fields.Text(compute='_compute_contact_errors')
+    send_mode = fields.Selection(SEND_MODES, string="Send by", default='sms', required=True)
+
+    # The invoice's Alma payment once sent.
+    payment_note = fields.Char(readonly=True)
+    payment_reference = fields.Char(string="Alma Payment", compute='_compute_payment')
+    payment_state = fields.Selection(const.PAYMENT_STATES, string="Status",
+                                     compute='_compute_payment')
+    payment_state_reason = fields.Char(string="Reason", compute='_compute_payment')
+    payment_url = fields.Char(string="Payment Link", compute='_compute_payment')
+    payment_qr_code = fields.Char(string="QR Code", compute='_compute_payment')
+    payment_sms_error = fields.Char(string="SMS Error", compute='_compute_payment')
+    payment_send_mode = fields.Selection(const.SEND_MODES, string="Sent by",
+                                         compute='_compute_payment')
+    payment_contact = fields.Char(string="Sent to", compute='_compute_payment')
+    payment_expires_at = fields.Datetime(string="Link Expires", compute='_compute_payment')
+    payment_summary = fields.Json(compute='_compute_payment')
 
     # === Plans === #
 
@@ -63,33 +96,221 @@ class AlmaPaymentWizard(models.TransientModel):
             'absorbed_fee': cents('absorbed_fee_cents'),
         }
 
-    # === Back office (invoices) === #
+    def _alma_load_offers(self):
+        """Ask Alma which plans it takes for what is left to pay, with their schedules and fees."""
+        invoice = self.invoice_id
+        invoice._alma_check_access()  # An onchange's invoice comes from the browser.
+        try:
+            offers = self._alma_offers_data(
+                invoice._alma_provider(), invoice.amount_residual, invoice.currency_id,
+                fees_offered=self.fees_offered)
+            error = False
+        except UserError as exception:  # Alma unreachable, a currency Alma does not take.
+            offers, error = [], exception.args[0]
+        eligible = [offer['plan_id'] for offer in offers if offer['eligible']]
+        self.offers = offers
+        self.offers_error = error
+        self.allowed_plan_ids = [Command.set(eligible)]
+        if self.plan_id.id not in eligible:
+            self.plan_id = eligible[0] if len(eligible) == 1 else False
+
+    @api.onchange('fees_offered')
+    def _onchange_fees_offered(self):
+        """Offered fees price each plan so that the customer pays the invoice: ask Alma again."""
+        if self.step == 'choose' and self.invoice_id:
+            self._alma_load_offers()
+
+    # === Contact === #
+
+    @api.depends('invoice_id')
+    def _compute_allowed_contact_ids(self):
+        for wizard in self:
+            company = wizard.invoice_id.company_id
+            wizard.allowed_contact_ids = wizard.invoice_id.partner_id._alma_family().filtered(
+                lambda contact, company=company: contact._alma_in_company(company))
+
+    @api.depends('invoice_id', 'contact_id', 'contact_id.name', 'contact_id.mobile',
+                 'contact_id.phone', 'contact_id.email', 'contact_id.street', 'contact_id.zip',
+                 'contact_id.city', 'contact_id.country_id')
+    def _compute_contact_errors(self):
+        for wizard in self:
+            wizard.contact_errors = wizard._alma_contact_errors() or False
+
+    def _alma_contact_errors(self):
+        """What keeps the contact from receiving the link, each broken rule with its field."""
+        self.ensure_one()
+        contact, invoice = self.contact_id, self.invoice_id
+        if not contact or not invoice:
+            return ''
+        if contact not in invoice.partner_id._alma_family() \
+                or not contact._alma_in_company(invoice.company_id):
+            return self.env._("Choose a contact of the invoice's customer.")
+        errors = self.env['res.partner']._alma_contact_errors(
+            dict(contact._alma_contact_data()), invoice.company_id)
+        labels = self._alma_contact_labels()
+        return '\n'.join(f"{labels.get(key, key)}: {message}" for key, message in errors.items())
+
+    def _alma_contact_labels(self):
+        return {
+            'first_name': self.env._("First name"),
+            'last_name': self.env._("Last name"),
+            'mobile': self.env._("Mobile phone"),
+            'email': self.env._("E-mail"),
+            'street': self.env._("Street"),
+            'zip': self.env._("ZIP"),
+            'city': self.env._("City"),
+            'country_id': self.env._("Country"),
+        }
+
+    # === The invoice's Alma payment === #
+
+    def _alma_payment(self):
+        """The invoice's latest Alma payment once sent, if the user may pay that invoice.
+
+        Read from the invoice, never from the browser (sudo, see `account.move._alma_payments`).
+        """
+        self.ensure_one()
+        invoice = self.invoice_id
+        if self.step != 'sent' or not invoice or not invoice.has_access('write') \
+                or not self.env.user.has_group('account.group_account_invoice'):
+            return self.env['alma.payment']
+        return invoice._alma_payments()[:1]
+
+    @api.depends('step', 'invoice_id')
+    def _compute_payment(self):
+        for wizard in self:
+            payment = wizard._alma_payment()
+            url = payment.url or False
+            wizard.update({
+                'payment_reference': payment.reference or False,
+                'payment_state': payment.state or False,
+                'payment_state_reason': payment.state_reason or False,
+                'payment_url': url,
+                'payment_qr_code': url and '/report/barcode/?' + urlencode({
+                    'barcode_type': 'QR', 'value': url, 'width': 200, 'height': 200}),
+                'payment_sms_error': payment.sms_error or False,
+                'payment_send_mode': payment.send_mode or False,
+                'payment_contact': payment.contact_id.name or False,
+                'payment_expires_at': payment.expires_at or False,
+                'payment_summary': [wizard._alma_payment_summary(payment)] if payment else False,
+            })
+
+    @api.model
+    def _alma_payment_summary(self, payment):
+        """The payment's plan, schedule and fees as the offers show them."""
+        schedule = payment.schedule or []
+        return {
+            'plan_id': payment.plan_id.id,
+            'plan_code': payment.plan_id.code,
+            'name': payment.plan_id.name,
+            'eligible': True,
+            'schedule': schedule,
+            'customer_fee': from_cents(payment.customer_fee_cents),
+            'customer_total': sum(line['amount'] for line in schedule),
+            'clinic_fee': from_cents(payment.merchant_fee_cents),
+            'clinic_fee_vat': from_cents(payment.merchant_fee_vat_cents),
+            'clinic_fee_total': payment.clinic_fee_total,
+            'fees_offered': payment.fees_offered,
+            'absorbed_fee': from_cents(payment.absorbed_fee_cents),
+        }
+
+    def _alma_existing_note(self):
+        return self.env._(
+            "A link made earlier for this invoice is still waiting for the customer: here it is. "
+            "Cancel it to make another.")
+
+    def _alma_action(self):
+        self.ensure_one()
+        self.invalidate_recordset()  # The payment may have changed: read it again.
+        return {
+            'type': 'ir.actions.act_window',
+            'name': self.env._("Pay with Alma"),
+            'res_model': self._name,
+            'res_id': self.id,
+            'view_mode': 'form',
+            'views': [(False, 'form')],
+            'target': 'new',
+        }
+
+    # === Actions === #
 
     def action_send_link(self):
-        """Create the Alma payment of the invoice (or show the one still waiting) and its link."""
+        """Send the invoice's Alma link the way chosen (or show the payment still waiting)."""
         self.ensure_one()
+        invoice = self.invoice_id
+        invoice._alma_check_access()  # The dialog's fields come from the browser.
+        if self.step == 'sent':
+            return self._alma_action()
+        invoice._alma_check_payable()
         if not self.plan_id or not self.contact_id:
             raise UserError(self.env._("Choose a plan and a contact."))
-        # The wizard's fields come from the browser: check them as the invoice's own.
-        invoice = self.invoice_id
-        invoice.check_access('write')
-        if self.provider_id.company_id != invoice.company_id \
-                or self.contact_id not in invoice.partner_id._alma_family():
-            raise UserError(self.env._("Choose a contact of the invoice's customer."))
-        result = self.env['alma.payment']._alma_create_for(
-            self.provider_id, key=f'invoice:{invoice.id}', amount=invoice.amount_residual,
-            currency=invoice.currency_id, plan=self.plan_id, contact=self.contact_id,
-            partner=invoice.partner_id.commercial_partner_id, fees_offered=self.fees_offered,
-            send_mode='link', invoice_id=invoice.id,
-        )
+        if self.send_mode not in dict(SEND_MODES):
+            raise UserError(self.env._("Choose how to send the link."))
+        errors = self._alma_contact_errors()
+        if errors:
+            raise UserError(self.env._(
+                "The contact %(name)s cannot receive the Alma link:\n%(errors)s",
+                name=self.contact_id.name, errors=errors))
+        if self.plan_id not in self.allowed_plan_ids:
+            raise UserError(self.env._("Choose one of the plans offered."))
+        result = invoice._alma_send_link(
+            self.plan_id, self.contact_id, self.fees_offered, self.send_mode)
         if result['error']:
             raise UserError(result['error'])
         self.write({
-            'payment_reference': result['reference'],
-            'payment_url': result['url'],
-            'payment_note': result['existing'] and self.env._(
-                "A link made earlier for this invoice is still waiting for the customer: here "
-                "it is. Cancel it on the Alma payment to make another."),
+            'step': 'sent',
+            'payment_note': result['existing'] and self._alma_existing_note(),
         })
-        return {'type': 'ir.actions.act_window', 'res_model': self._name, 'res_id': self.id,
-                'view_mode': 'form', 'target': 'new'}
+        return self._alma_action()
+
+    def _alma_checked_payment(self, waiting=False):
+        """The invoice's Alma payment, for a user who may pay that invoice (sudo)."""
+        self.ensure_one()
+        self.invoice_id._alma_check_access()
+        payment = self._alma_payment()
+        if not payment:
+            raise UserError(self.env._("This invoice has no Alma payment."))
+        if waiting and payment.state != 'waiting':
+            raise UserError(self.env._(
+                "Only a payment waiting for the customer can be sent again or cancelled."))
+        return payment
+
+    def action_refresh(self):
+        """Ask Alma where the payment is; an accepted payment pays the invoice now."""
+        payment = self._alma_checked_payment()
+        if payment.state == 'waiting':
+            payment._alma_refresh(source='invoice')
+        self.invoice_id._alma_post_process()
+        self.payment_note = False
+        return self._alma_action()
+
+    def action_resend_sms(self):
+        """Have Alma text the link to the contact again."""
+        payment = self._alma_checked_payment(waiting=True)
+        error = payment._alma_send_sms()  # Shown as the payment's SMS error.
+        self.payment_note = not error and self.env._(
+            "Alma texted the link to %s again.", payment.contact_id.name)
+        return self._alma_action()
+
+    def action_resend_email(self):
+        """E-mail the link to the contact again, from Odoo."""
+        payment = self._alma_checked_payment(waiting=True)
+        payment._alma_send_email()
+        self.payment_note = self.env._("The link was e-mailed to %s.", payment.contact_id.email)
+        return self._alma_action()
+
+    def action_cancel_payment(self):
+        """Cancel the link on Alma: the customer can no longer pay, the transaction is cancelled."""
+        payment = self._alma_checked_payment(waiting=True)
+        self.payment_note = payment._alma_cancel() or False
+        return self._alma_action()
+
+    def action_new_link(self):
+        """After a payment that ended without being paid: choose again and send a new link."""
+        payment = self._alma_checked_payment()
+        if payment.state in ('draft', 'waiting', 'accepted'):
+            raise UserError(self._alma_existing_note())
+        self.invoice_id._alma_check_payable()
+        self.write({'step': 'choose', 'payment_note': False})
+        self._alma_load_offers()
+        return self._alma_action()

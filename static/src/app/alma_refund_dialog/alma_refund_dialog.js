@@ -1,3 +1,4 @@
+import { _t } from "@web/core/l10n/translation";
 import { Component } from "@odoo/owl";
 import { Dialog } from "@web/core/dialog/dialog";
 import { almaFormatDueDate } from "@payment_alma/app/alma_utils";
@@ -24,6 +25,20 @@ export class AlmaRefundDialog extends Component {
     }
     get showsAlmaAmount() {
         return this.preview.alma_amount !== this.preview.amount;
+    }
+    /** The customer's contact, and the day Alma accepted the payment. */
+    get subtitle() {
+        const parts = [];
+        if (this.payment.contact_name) {
+            parts.push(this.payment.contact_name);
+        }
+        if (this.payment.accepted_date) {
+            parts.push(_t("accepted on %s", this.formatDate(this.payment.accepted_date)));
+        }
+        return parts.join(" · ");
+    }
+    get confirmLabel() {
+        return _t("Refund %s through Alma", this.formatCurrency(this.preview.amount));
     }
     formatCurrency(amount) {
         return this.env.utils.formatCurrency(amount || 0);

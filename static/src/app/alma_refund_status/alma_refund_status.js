@@ -48,6 +48,20 @@ export class AlmaRefundStatus extends Component {
             ? `${refund.state_label} — ${refund.error}`
             : refund.state_label || refund.state;
     }
+    /** The sale's Alma payment, its plan, and what Alma refunded of it in all. */
+    get summary() {
+        const payment = this.refund.payment;
+        return [
+            payment.alma_id,
+            payment.plan_name,
+            _t("%(refunded)s refunded of %(paid)s", {
+                refunded: this.formatCurrency(payment.refunded),
+                paid: this.formatCurrency(payment.purchase_amount),
+            }),
+        ]
+            .filter(Boolean)
+            .join(" · ");
+    }
     formatCurrency(amount) {
         return this.env.utils.formatCurrency(amount || 0);
     }

@@ -19,6 +19,7 @@
         'views/alma_payment_views.xml',
         'views/alma_fee_line_views.xml',
         'views/pos_payment_method_views.xml',
+        'views/pos_order_views.xml',
         'views/account_move_views.xml',
         'views/res_config_settings_views.xml',
         'wizards/alma_payment_wizard_views.xml',

@@ -14,7 +14,7 @@ from odoo.tools import split_every
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
-from odoo.addons.payment_alma.utils.money import from_cents, to_cents, vat_on
+from odoo.addons.payment_alma.utils.money import from_cents, prorate, to_cents, vat_on
 
 _logger = logging.getLogger(__name__)
 
@@ -847,6 +847,38 @@ class AlmaPayment(models.Model):
             'clinic_fee_total': self.clinic_fee_total,
             'fees_offered': self.fees_offered,
             'contact_name': self.contact_id.name or '',
+        }
+
+    def _alma_refund_cents_of_price(self, price_cents):
+        """The part of Alma's purchase amount that a refund of `price_cents` of the customer's
+        price gives back: the same when the customer paid the fees; in proportion when the
+        clinic offered them (the price is above the purchase amount), the rest with the last."""
+        self.ensure_one()
+        price, purchase = self.price_cents, self.purchase_amount_cents
+        if not price or not purchase or price == purchase:
+            return price_cents
+        refunded = self.amount_refunded_cents
+        price_left = price - prorate(refunded, price, purchase)
+        if abs(price_cents - price_left) <= 1:
+            return purchase - refunded
+        return prorate(price_cents, purchase, price)
+
+    def _alma_pos_refund_summary(self, refunded_cents=None):
+        """What the till's refund dialog shows of this (original) payment."""
+        self.ensure_one()
+        refunded = self.amount_refunded_cents if refunded_cents is None else refunded_cents
+        return {
+            'id': self.id,
+            'alma_id': self.alma_id or False,
+            'plan_name': self.plan_id.name,
+            'contact_name': self.contact_id.name or '',
+            'accepted_date': fields.Datetime.to_string(self.accepted_date)
+            if self.accepted_date else False,
+            'price': self.price,
+            'purchase_amount': self.purchase_amount,
+            'fees_offered': self.fees_offered,
+            'refunded': from_cents(refunded),
+            'left': from_cents(max(self.purchase_amount_cents - refunded, 0)),
         }
 
 

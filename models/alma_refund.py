@@ -51,9 +51,24 @@ class AlmaRefund(models.Model):
     alma_refund_id = fields.Char(string="Alma Refund ID", readonly=True, index=True)
     transaction_reference = fields.Char(readonly=True, index=True)
 
+    # Asked at the till: the refund order's Alma line (uuid) and the sale it refunds.
+    pos_config_id = fields.Many2one('pos.config', readonly=True, index=True)
+    pos_payment_method_id = fields.Many2one('pos.payment.method', readonly=True)
+    pos_order_uuid = fields.Char(readonly=True)
+    pos_payment_uuid = fields.Char(readonly=True, index=True)
+    pos_refunded_order_id = fields.Many2one('pos.order', string="Refunded POS Order",
+                                            readonly=True)
+    pos_amount_cents = fields.Integer(
+        string="Till Amount (cents)", readonly=True, help="The refund line's amount at the till (the customer's price).")
+    pos_payment_id = fields.Many2one(
+        'pos.payment', string="POS Refund Line", readonly=True, copy=False, index=True,
+        help="The refund order's line this refund paid: it pays one line, once.")
+
     _sql_constraints = [
         ('reference_unique', 'unique(reference)', "An Alma refund reference is unique."),
         ('alma_refund_id_unique', 'unique(alma_refund_id)', "This Alma refund is recorded."),
+        ('pos_payment_unique', 'unique(pos_payment_id)',
+         "This Alma refund is already recorded on a line of the till."),
     ]
 
     def init(self):
@@ -140,7 +155,11 @@ class AlmaRefund(models.Model):
     def _alma_amount_problem(self, payment, amount_cents, left_cents):
         currency = payment.currency_id
         if left_cents <= 0:
-            return self.env._("This Alma payment is already fully refunded.")
+            return self.env._(
+                "This Alma payment is already fully refunded (%(refunded)s of %(paid)s): "
+                "nothing is left to refund.",
+                refunded=currency.format(from_cents(payment.purchase_amount_cents - left_cents)),
+                paid=currency.format(payment.purchase_amount))
         if amount_cents <= 0:
             return self.env._("A refund must be of a positive amount.")
         if amount_cents > left_cents:
@@ -237,3 +256,52 @@ class AlmaRefund(models.Model):
         lost.write({'state': 'refused', 'error': self.env._(
             "Alma never received this refund: nothing was refunded. Ask it again.")})
         self.env['payment.transaction'].sudo()._alma_sync_from_refunds(lost)
+
+    # === Data for the POS === #
+
+    def _alma_pos_data(self):
+        """The till's view of this refund (see `_alma_pos_refund_data`)."""
+        self.ensure_one()
+        return self._alma_pos_refund_data(
+            self.payment_id, state=self.state, error=self.error or '',
+            unanswered=self.unanswered, amount_cents=self.amount_cents,
+            pos_amount_cents=self.pos_amount_cents, alma_refund_id=self.alma_refund_id,
+            reference=self.reference, pos_payment_uuid=self.pos_payment_uuid,
+            refunded_cents=self.payment_id.amount_refunded_cents)
+
+    @api.model
+    def _alma_pos_refund_data(self, payment, *, state, error, unanswered, amount_cents,
+                              pos_amount_cents, alma_refund_id, reference, pos_payment_uuid,
+                              refunded_cents):
+        """A till's refund as plain data: also built from `_alma_refund_for`'s answer, which
+        the caller's transaction may not see yet."""
+        currency = payment.currency_id
+        states = dict(self._fields['state']._description_selection(self.env))
+        data = {
+            'pos_payment_uuid': pos_payment_uuid,
+            'reference': reference or '',
+            'state': state,
+            'state_label': states.get(state, ''),
+            'error': error or '',
+            'unanswered': bool(unanswered),
+            'amount': from_cents(pos_amount_cents or amount_cents),
+            'alma_amount': from_cents(amount_cents),
+            'alma_refund_id': alma_refund_id or False,
+            'payment': payment._alma_pos_refund_summary(refunded_cents),
+        }
+        format_amount = currency.format
+        lines = [self.env._("Alma refund")]
+        if state == 'done':
+            lines.append(self.env._("Refunded through Alma: %s", format_amount(data['amount'])))
+        else:
+            lines.append(self.env._("Not refunded yet: %s", format_amount(data['amount'])))
+        if data['alma_amount'] != data['amount']:
+            lines.append(self.env._("Alma's purchase amount refunded: %s",
+                                    format_amount(data['alma_amount'])))
+        lines.append(self.env._("Alma payment %(alma_id)s - %(plan)s",
+                                alma_id=payment.alma_id, plan=payment.plan_id.name))
+        lines.append(self.env._("Refunded in all: %(refunded)s of %(paid)s",
+                                refunded=format_amount(from_cents(refunded_cents)),
+                                paid=format_amount(payment.purchase_amount)))
+        data['receipt_text'] = '\n'.join(lines)
+        return data

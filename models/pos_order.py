@@ -1,13 +1,32 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.payment_alma.utils.money import to_cents
+from odoo.addons.payment_alma.utils.money import from_cents, to_cents
 
 PAID_STATES = ('paid', 'done', 'invoiced')
 
 
 class PosOrder(models.Model):
     _inherit = 'pos.order'
+
+    alma_refund_state = fields.Selection(
+        [('none', "Not refunded"), ('partial', "Partially refunded"), ('full', "Refunded")],
+        string="Alma Refund", compute='_compute_alma_refund',
+        help="What Alma refunded of the Alma payments of this sale.")
+    alma_amount_refunded = fields.Monetary(
+        string="Refunded by Alma", compute='_compute_alma_refund', currency_field='currency_id')
+
+    def _compute_alma_refund(self):
+        # sudo: cashiers do not read Alma payments; only the amounts of this order's own.
+        payments = self.env['alma.payment'].sudo().search([
+            ('pos_payment_id', 'in', self.payment_ids.ids), ('state', '=', 'accepted')])
+        by_order = payments.grouped(lambda payment: payment.pos_payment_id.pos_order_id)
+        for order in self:
+            paid = by_order.get(order, payments.browse())
+            refunded = sum(paid.mapped('amount_refunded_cents'))
+            order.alma_amount_refunded = from_cents(refunded)
+            order.alma_refund_state = 'none' if not refunded else (
+                'full' if refunded >= sum(paid.mapped('purchase_amount_cents')) else 'partial')
 
     # An order becomes paid in three places, each checks its Alma lines: the till's word is
     # never enough.
@@ -39,6 +58,9 @@ class PosOrder(models.Model):
         for order in self:
             for line in order.payment_ids.filtered(
                     lambda p: p.payment_method_id.use_payment_terminal == 'alma'):
+                if line.currency_id.compare_amounts(line.amount, 0) < 0:
+                    order._alma_check_refund_line(line)
+                    continue
                 # sudo: cashiers do not read Alma payments; the line's own uuid picks it.
                 payment = self.env['alma.payment'].sudo().search([
                     ('sale_key', '=', f'pos:{line.uuid}'), ('state', '=', 'accepted'),
@@ -74,4 +96,42 @@ class PosOrder(models.Model):
             return self.env._("Alma is disabled.")
         if payment.mode == 'test' and provider.state == 'enabled':
             return self.env._("it was made in Alma's test mode, so no money was taken.")
+        return ''
+
+    def _alma_check_refund_line(self, line):
+        """Bind a refund order's Alma line to the refund Alma made for that very line, once."""
+        self.ensure_one()
+        # sudo: cashiers do not read Alma refunds; the line's own uuid picks it.
+        refund = self.env['alma.refund'].sudo().search([
+            ('refund_key', '=', f'pos:{line.uuid}'), ('state', '!=', 'refused'),
+        ], limit=1) if line.uuid else self.env['alma.refund']
+        problem = self._alma_refund_line_problem(line, refund)
+        if problem:
+            raise UserError(self.env._(
+                "The Alma refund of %(amount)s cannot be recorded on order %(order)s: %(reason)s",
+                amount=line.currency_id.format(-line.amount), order=self.name, reason=problem))
+        refund.pos_payment_id = line
+        line.transaction_id = refund.alma_refund_id
+
+    def _alma_refund_line_problem(self, line, refund):
+        """Why `refund` may not pay the refund line `line` of this order, or ''."""
+        self.ensure_one()
+        if not refund:
+            return self.env._("Alma has not refunded it. Refunds through Alma are made at the "
+                              "till, from the refund order's Alma line.")
+        if refund.state != 'done':
+            return self.env._("Alma has not confirmed the refund yet. It is checked again "
+                              "shortly and will not be made twice: validate the order once the "
+                              "till shows it refunded.")
+        if refund.pos_payment_id and refund.pos_payment_id != line:
+            return self.env._("that Alma refund is already recorded on order %s.",
+                              refund.pos_payment_id.pos_order_id.name)
+        sale = refund.payment_id.pos_payment_id.pos_order_id
+        if (not sale or sale != self.refunded_order_id
+                or refund.pos_payment_method_id != line.payment_method_id
+                or refund.company_id != self.company_id):
+            return self.env._("that Alma refund is of another order.")
+        if refund.pos_amount_cents != to_cents(-line.amount):
+            return self.env._("Alma refunded %s.", refund.currency_id.format(
+                from_cents(refund.pos_amount_cents)))
         return ''

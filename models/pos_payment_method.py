@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessDenied, UserError
 
 from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.utils.money import from_cents, to_cents
 
 
 class PosPaymentMethod(models.Model):
@@ -174,6 +175,150 @@ class PosPaymentMethod(models.Model):
                 "Only a payment waiting for the customer can be sent again.")}
         payment._alma_send_email()
         return {'payment': payment._alma_pos_data()}
+
+    # === Refunds at the till: the refund order's Alma line refunds the sale's Alma payment === #
+
+    def alma_refund_preview(self, values):
+        """What the refund dialog shows: the sale's Alma payment, what is already refunded, what
+        this line would refund (and the refund of this line, when it was asked before)."""
+        payment, pos_cents, existing, _session = self._alma_refund_request(values)
+        if existing:  # Refunded, or asked: the till shows it, or asks again (never twice).
+            return {'refund': existing._alma_pos_data()}
+        alma_cents = payment._alma_refund_cents_of_price(pos_cents)
+        left = payment.purchase_amount_cents - payment.amount_refunded_cents
+        return {
+            'payment': payment._alma_pos_refund_summary(),
+            'amount': from_cents(pos_cents),
+            'alma_amount': from_cents(alma_cents),
+            'problem': self.env['alma.refund']._alma_amount_problem(payment, alma_cents, left),
+        }
+
+    def alma_refund(self, values):
+        """Refund the sale's Alma payment by the refund line's amount; idempotent per line uuid
+        (a double click, a retry or a reload asks Alma once)."""
+        payment, pos_cents, existing, session = self._alma_refund_request(values)
+        if existing.state == 'done':
+            return {'refund': existing._alma_pos_data()}
+        line_uuid = _as_uuid(values.get('pos_payment_uuid'))
+        # Asked before and unanswered: asked again as it was, never twice (see _alma_refund_for).
+        alma_cents = existing.amount_cents or payment._alma_refund_cents_of_price(pos_cents)
+        result = self.env['alma.refund']._alma_refund_for(
+            payment, key=f'pos:{line_uuid}', amount_cents=alma_cents,
+            pos_config_id=session.config_id.id,
+            pos_payment_method_id=self.id,
+            pos_order_uuid=_as_uuid(values.get('pos_order_uuid')),
+            pos_payment_uuid=line_uuid,
+            pos_refunded_order_id=payment.pos_payment_id.pos_order_id.id,
+            pos_amount_cents=pos_cents,
+        )
+        if not result['id']:  # Refused before anything was asked (amount, state).
+            return {'error': result['error']}
+        refund = self.env['alma.refund']._alma_pos_refund_data(
+            payment, state=result['state'], error=result['error'],
+            unanswered=result['state'] == 'asked',
+            amount_cents=result['amount_cents'], pos_amount_cents=pos_cents,
+            alma_refund_id=result['alma_refund_id'], reference=result['reference'],
+            pos_payment_uuid=line_uuid, refunded_cents=result['refunded_cents'])
+        if result['state'] == 'done':
+            return {'refund': refund}
+        return {'refund': refund, 'error': result['error']}
+
+    def alma_get_refund_status(self, pos_payment_uuid):
+        """The till's own polling of a refund whose answer was lost, and its re-read on reload."""
+        self._alma_check_access()
+        refund = self._alma_refund_of_line(pos_payment_uuid)
+        return {'refund': refund._alma_pos_data() if refund else False}
+
+    def _alma_refund_of_line(self, pos_payment_uuid):
+        """The latest refund of a till's refund line (sudo: cashiers do not read Alma refunds;
+        only this method's refunds, of this company, are returned)."""
+        line_uuid = _as_uuid(pos_payment_uuid)
+        if not line_uuid:
+            return self.env['alma.refund']
+        return self.env['alma.refund'].sudo().search([
+            ('refund_key', '=', f'pos:{line_uuid}'), ('pos_payment_method_id', '=', self.id),
+            ('company_id', '=', self.company_id.id),
+        ], order='id desc', limit=1)
+
+    def _alma_refund_session(self, values):
+        """The till's open session sent with a refund, if this method is one of its own."""
+        session = self.env['pos.session'].browse(_as_id(values.get('session_id'))).exists()
+        if not session or session.state not in ('opening_control', 'opened') \
+                or self not in session.config_id.payment_method_ids \
+                or session.company_id != self.company_id:
+            raise UserError(self.env._(
+                "Refunds through Alma are made from an open session of the point of sale that "
+                "uses this payment method: reload the till."))
+        session.check_access('read')
+        return session
+
+    def _alma_refund_request(self, values):
+        """Check a till's refund line; return (the sale's Alma payment, the line's amount in
+        cents, the refund this line asked before or an empty record, the till's session).
+
+        Nothing from the browser is trusted: the sale must be an order of this session's point
+        of sale and company, paid with this Alma method, and readable by the cashier.
+        """
+        self._alma_check_access()
+        if not isinstance(values, dict):
+            raise UserError(self.env._("This payment line is not known to the till: reload it."))
+        line_uuid = _as_uuid(values.get('pos_payment_uuid'))
+        if not line_uuid or not _as_uuid(values.get('pos_order_uuid')):
+            raise UserError(self.env._("This payment line is not known to the till: reload it."))
+        amount = _as_amount(values.get('amount'))
+        if amount is None:
+            raise UserError(self.env._("The amount to refund is not a number."))
+        if amount >= 0:
+            raise UserError(self.env._(
+                "Alma refunds only the negative line of a refund: open the sale in Orders, "
+                "press Refund, then pay the refund with Alma."))
+        session = self._alma_refund_session(values)
+        sale = self.env['pos.order'].browse(_as_id(values.get('refunded_order_id'))).exists()
+        if not sale:
+            raise UserError(self.env._(
+                "This order refunds no sale: Alma can only refund an order paid with Alma. Open "
+                "the sale in Orders and press Refund."))
+        sale.check_access('read')  # Another company's order is refused by its record rule.
+        if sale.company_id != self.company_id or sale.config_id != session.config_id:
+            raise UserError(self.env._(
+                "Order %(order)s was sold at %(pos)s: refund it from that point of sale.",
+                order=sale.name, pos=sale.config_id.name))
+        # sudo: cashiers do not read Alma payments; only those of this sale's own lines.
+        payments = self.env['alma.payment'].sudo().search([
+            ('pos_payment_id', 'in', sale.payment_ids.ids), ('state', '=', 'accepted'),
+            ('company_id', '=', self.company_id.id),
+        ], order='id')
+        if not payments:
+            methods = sale.payment_ids.filtered(lambda p: p.amount > 0).payment_method_id
+            raise UserError(self.env._(
+                "Order %(order)s was not paid with Alma (%(methods)s): Alma cannot refund it. "
+                "Remove the Alma line and refund with the payment method the customer paid "
+                "with.", order=sale.name,
+                methods=', '.join(methods.mapped('name')) or self.env._("no payment")))
+        mine = payments.filtered(lambda p: p.pos_payment_method_id == self)
+        if not mine:
+            raise UserError(self.env._(
+                "Order %(order)s was paid with %(method)s: refund it with that payment method.",
+                order=sale.name, method=payments[0].pos_payment_method_id.name))
+        pos_cents = to_cents(-amount)
+        # sudo: as above; a line refunds one Alma payment, whatever the retries.
+        existing = self.env['alma.refund'].sudo().search([
+            ('refund_key', '=', f'pos:{line_uuid}'), ('state', '!=', 'refused')], limit=1)
+        if existing:
+            if existing.payment_id not in mine:
+                raise UserError(self.env._(
+                    "This payment line already refunded another Alma payment: delete it and "
+                    "add a new one."))
+            if existing.pos_amount_cents != pos_cents:
+                raise UserError(self.env._(
+                    "This line has already refunded %s through Alma: set it back to that "
+                    "amount.", existing.currency_id.format(from_cents(existing.pos_amount_cents))))
+            return existing.payment_id, pos_cents, existing, session
+        # The sale's Alma payment that can take the whole line, else the one with most left.
+        left = {p: p.purchase_amount_cents - p.amount_refunded_cents for p in mine}
+        payment = next((p for p in mine if left[p] >= p._alma_refund_cents_of_price(pos_cents)),
+                       max(mine, key=lambda p: left[p]))
+        return payment, pos_cents, existing, session
 
     def _alma_payment_of_line(self, pos_payment_uuid, any_method=False):
         """The latest Alma payment of a till's line (sudo: cashiers do not read Alma payments;

@@ -10,6 +10,7 @@ from . import test_trust
 from . import test_web_tours
 from . import test_real_alma
 from . import test_refunds
+from . import test_pos_refunds
 from . import test_french
 from . import test_books
 from . import test_no_english

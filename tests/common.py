@@ -1,3 +1,5 @@
+import uuid
+
 import requests
 
 from odoo import Command, fields
@@ -142,6 +144,62 @@ class AlmaPosCommon(StandinMixin, TestPointOfSaleHttpCommon):
             })],
         }])
         return self.env['pos.order'].browse(result['pos.order'][0]['id'])
+
+    def alma_accepted(self, amount, line_uuid, order_uuid, plan='payment_alma.plan_3x',
+                      fees_offered=False):
+        """The Alma payment of the till's line `line_uuid`, paid by the customer."""
+        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
+            'pos_payment_uuid': line_uuid, 'pos_order_uuid': order_uuid, 'amount': amount,
+            'plan_id': self.env.ref(plan).id, 'contact_id': self.jean.id,
+            'partner_id': self.jean.id, 'send_mode': 'link', 'fees_offered': fees_offered,
+        })
+        self.assertFalse(answer.get('error'), answer.get('error'))
+        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        self.standin.pay(payment.alma_id)
+        self.alma_pos_method.with_user(self.pos_user).alma_get_status(line_uuid)
+        self.env.invalidate_all()
+        self.assertEqual(payment.state, 'accepted')
+        return payment
+
+    def sync_pos_order(self, lines, payments, order_uuid=None, state='paid'):
+        """Send an order as the till syncs it (in the open session of `main_pos_config`).
+
+        :param lines: [(product, qty, price_unit, refunded pos.order.line or None)]
+        :param payments: [(pos.payment.method, amount, line uuid)]
+        """
+        order_uuid = order_uuid or str(uuid.uuid4())
+        total = sum(qty * price for _product, qty, price, _refunded in lines)
+        paid = sum(amount for _method, amount, _uuid in payments)
+        result = self.env['pos.order'].with_user(self.pos_user).sync_from_ui([{
+            'uuid': order_uuid,
+            'name': f"Order {order_uuid}",
+            'session_id': self.main_pos_config.current_session_id.id,
+            'pricelist_id': self.main_pos_config.pricelist_id.id,
+            'partner_id': self.jean.id,
+            'user_id': self.pos_user.id,
+            'sequence_number': 1,
+            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
+            'amount_paid': paid, 'amount_total': total, 'amount_tax': 0, 'amount_return': 0,
+            'fiscal_position_id': False,
+            'last_order_preparation_change': '{}',
+            'to_invoice': False,
+            'state': state,
+            'lines': [(0, 0, {
+                'product_id': product.id, 'qty': qty, 'price_unit': price,
+                'price_subtotal': qty * price, 'price_subtotal_incl': qty * price,
+                'tax_ids': [], 'pack_lot_ids': [],
+                'refunded_orderline_id': refunded.id if refunded else False,
+            }) for product, qty, price, refunded in lines],
+            'payment_ids': [(0, 0, {
+                'uuid': line_uuid, 'amount': amount, 'name': fields.Datetime.now(),
+                'payment_method_id': method.id,
+            }) for method, amount, line_uuid in payments],
+        }])
+        return self.env['pos.order'].browse(result['pos.order'][0]['id'])
+
+    @property
+    def cash_method(self):
+        return self.main_pos_config.payment_method_ids.filtered('is_cash_count')[:1]
 
 
 class AlmaWebCommon(AccountTestInvoicingCommon, HttpCase):

@@ -24,3 +24,9 @@ def vat_on(fee_cents, rate_percent):
     """Return the VAT at `rate_percent` (e.g. 20.0) on a fee, in cents."""
     vat = Decimal(fee_cents) * Decimal(str(rate_percent or 0)) / 100
     return int(vat.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def prorate(cents, part, whole):
+    """Return `cents` * `part` / `whole`, rounded half up to the cent."""
+    share = Decimal(cents) * Decimal(part) / Decimal(whole)
+    return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))

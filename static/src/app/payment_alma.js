@@ -5,6 +5,7 @@ import { ask, makeAwaitable } from "@point_of_sale/app/store/make_awaitable_dial
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { formatDate } from "@web/core/l10n/dates";
 import { AlmaDialog } from "@payment_alma/app/alma_dialog/alma_dialog";
+import { AlmaRefundDialog } from "@payment_alma/app/alma_refund_dialog/alma_refund_dialog";
 import {
     ALMA_FINAL_STATES,
     ALMA_POLL_DELAY,
@@ -38,6 +39,11 @@ export class PaymentAlma extends PaymentInterface {
         this.windowWatchers = {};
     }
 
+    /** A refund order's Alma line (negative) refunds the sale's Alma payment. */
+    isRefundLine(line) {
+        return Boolean(line) && line.get_amount() < 0;
+    }
+
     /**
      * The cashier can change the amount of the line before pressing Send.
      */
@@ -50,6 +56,14 @@ export class PaymentAlma extends PaymentInterface {
             this.pos.almaPayments = {};
         }
         return this.pos.almaPayments;
+    }
+
+    /** uuid of a refund line -> the Alma refund dict the server last gave for it. */
+    get almaRefunds() {
+        if (!this.pos.almaRefunds) {
+            this.pos.almaRefunds = {};
+        }
+        return this.pos.almaRefunds;
     }
 
     send_payment_request(uuid) {
@@ -65,6 +79,13 @@ export class PaymentAlma extends PaymentInterface {
 
     async send_payment_cancel(order, uuid) {
         super.send_payment_cancel(order, uuid);
+        if (this.almaRefunds[uuid] || this.isRefundLine(this.findLine(uuid))) {
+            // A refund asked of Alma cannot be cancelled: the line stops waiting, and Retry
+            // finds the same refund again (never a second one).
+            this._stopPolling(uuid);
+            this._resolve(uuid, false);
+            return true;
+        }
         const payment = this.almaPayments[uuid];
         if (!payment || payment.state !== "waiting") {
             this._resolve(uuid, false);
@@ -96,6 +117,10 @@ export class PaymentAlma extends PaymentInterface {
         return this.almaPayments[uuid];
     }
 
+    getRefund(uuid) {
+        return this.almaRefunds[uuid];
+    }
+
     isBusy(uuid) {
         return Boolean(this.requests[uuid]);
     }
@@ -124,6 +149,9 @@ export class PaymentAlma extends PaymentInterface {
         const line = this.findLine(uuid);
         if (!line) {
             return false;
+        }
+        if (this.isRefundLine(line)) {
+            return this._almaRefund(line);
         }
         if (!(line.get_amount() > 0)) {
             this._showError(_t("Alma can only be used for a positive amount."));
@@ -386,6 +414,9 @@ export class PaymentAlma extends PaymentInterface {
      */
     async reattach(line) {
         const uuid = line.uuid;
+        if (this.isRefundLine(line)) {
+            return this.reattachRefund(line);
+        }
         if (this.isBusy(uuid)) {
             return;
         }
@@ -405,6 +436,197 @@ export class PaymentAlma extends PaymentInterface {
             )
         ) {
             // Reloaded while the dialog was open: nothing was sent.
+            line.set_payment_status("retry");
+        }
+    }
+
+    // -------------------------------------------------------------------------------------
+    // Refunds: the refund order's Alma line refunds the sale's Alma payment
+    // -------------------------------------------------------------------------------------
+
+    /** The sale a refund order refunds (Odoo refunds one order at a time). */
+    refundedOrderOf(order) {
+        return order?.lines.find((line) => line.refunded_orderline_id)?.refunded_orderline_id
+            ?.order_id;
+    }
+
+    /** What the server needs to check a refund line; it trusts none of it blindly. */
+    refundValues(line) {
+        const order = line.pos_order_id;
+        return {
+            pos_payment_uuid: line.uuid,
+            pos_order_uuid: order.uuid,
+            refunded_order_id: this.refundedOrderOf(order)?.id || false,
+            amount: line.get_amount(),
+            session_id: this.pos.session?.id || false,
+        };
+    }
+
+    /** What Alma has left to refund of a sale, as the server last said (see the PaymentScreen
+     * patch: no "Alma keeps collecting" warning once nothing is left). */
+    rememberLeft(saleId, payment) {
+        if (!this.pos.almaSaleLeft) {
+            this.pos.almaSaleLeft = {};
+        }
+        if (saleId && payment && typeof payment.left === "number") {
+            this.pos.almaSaleLeft[saleId] = payment.left;
+        }
+    }
+
+    async _almaRefund(line) {
+        const uuid = line.uuid;
+        if (!this.refundedOrderOf(line.pos_order_id)) {
+            this._showError(
+                _t(
+                    "Alma refunds only an order paid with Alma: open the sale in Orders, press Refund, then choose Alma to pay the refund."
+                ),
+                _t("Alma refund")
+            );
+            return false;
+        }
+        const values = this.refundValues(line);
+        const preview = await this._callOrShow("alma_refund_preview", [values]);
+        if (!preview) {
+            return false;
+        }
+        this.rememberLeft(values.refunded_order_id, preview.payment || preview.refund?.payment);
+        if (!preview.refund) {
+            const confirmed = await makeAwaitable(this.env.services.dialog, AlmaRefundDialog, {
+                preview,
+            });
+            if (!confirmed) {
+                return false;
+            }
+        } else if (preview.refund.state === "done") {
+            // Refunded before a reload or a retry: nothing is asked of Alma again.
+            return this.handleRefund(preview.refund);
+        }
+        const result = await this._callOrShow("alma_refund", [values]);
+        if (!result) {
+            return false;
+        }
+        if (result.refund) {
+            this.almaRefunds[uuid] = result.refund;
+            this.rememberLeft(values.refunded_order_id, result.refund.payment);
+        }
+        if (result.error) {
+            this._showError(result.error, _t("Alma refund"));
+        }
+        if (result.refund?.state === "asked") {
+            // Alma's answer was lost: the line waits while the server finds it again.
+            const done = new Promise((resolve) => {
+                this.resolvers[uuid] = resolve;
+            });
+            this.handleRefund(result.refund);
+            return done;
+        }
+        return result.refund ? this.handleRefund(result.refund) : false;
+    }
+
+    /**
+     * Apply an Alma refund dict (from alma_refund, a poll or a reload) to its refund line;
+     * return whether it is refunded.
+     */
+    handleRefund(refund) {
+        const uuid = refund?.pos_payment_uuid;
+        if (!uuid) {
+            return false;
+        }
+        this.almaRefunds[uuid] = refund;
+        const line = this.findLine(uuid);
+        if (!line) {
+            this._stopPolling(uuid);
+            return false;
+        }
+        if (refund.state === "asked") {
+            if (!line.is_done()) {
+                // Waiting while the request is open; else Retry (which finds the same refund).
+                const status = this.resolvers[uuid] ? "waitingCard" : "retry";
+                if (line.get_payment_status() !== status) {
+                    line.set_payment_status(status);
+                }
+                this._startRefundPolling(uuid);
+            }
+            return false;
+        }
+        this._stopPolling(uuid);
+        if (refund.state === "done") {
+            if (refund.receipt_text && line.ticket !== refund.receipt_text) {
+                line.update({
+                    ticket: refund.receipt_text,
+                    transaction_id: refund.alma_refund_id || line.transaction_id,
+                });
+            }
+            if (!this._resolve(uuid, true) && line.get_payment_status() !== "done") {
+                line.handle_payment_response(true);
+            }
+            return true;
+        }
+        if (!this._resolve(uuid, false) && !line.is_done()) {
+            line.set_payment_status("retry");
+        }
+        return false;
+    }
+
+    /**
+     * "Check again" on a refund whose answer was lost: the server looks for it at Alma (by its
+     * reference) and asks again only what Alma never received.
+     */
+    async almaRefundCheck(line) {
+        const result = await this._callOrShow("alma_refund", [this.refundValues(line)]);
+        if (!result) {
+            return false;
+        }
+        if (result.refund) {
+            this.handleRefund(result.refund);
+        }
+        if (result.error && result.refund?.state !== "asked") {
+            this._showError(result.error, _t("Alma refund"));
+        }
+        return result.refund?.state === "done";
+    }
+
+    _startRefundPolling(uuid) {
+        if (this.pollers[uuid]) {
+            return;
+        }
+        this.pollers[uuid] = setInterval(() => this._pollRefund(uuid), ALMA_POLL_DELAY);
+    }
+
+    async _pollRefund(uuid) {
+        const line = this.findLine(uuid);
+        if (!line || line.is_done()) {
+            this._stopPolling(uuid);
+            return;
+        }
+        if (this.polling[uuid]) {
+            return;
+        }
+        this.polling[uuid] = true;
+        try {
+            const result = await this._call("alma_get_refund_status", [uuid], { silent: true });
+            if (result && result.refund) {
+                this.handleRefund(result.refund);
+            }
+        } finally {
+            delete this.polling[uuid];
+        }
+    }
+
+    /** After a reload: the refund line shows what the server holds of its refund. */
+    async reattachRefund(line) {
+        const uuid = line.uuid;
+        if (this.isBusy(uuid)) {
+            return;
+        }
+        const result = await this._call("alma_get_refund_status", [uuid], { silent: true });
+        if (!result || this.isBusy(uuid)) {
+            return;
+        }
+        if (result.refund) {
+            this.handleRefund(result.refund);
+        } else if (!line.is_done() && line.get_payment_status() !== "pending") {
+            // Reloaded before anything was asked of Alma.
             line.set_payment_status("retry");
         }
     }

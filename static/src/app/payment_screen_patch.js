@@ -1,5 +1,7 @@
+import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
 import { onMounted } from "@odoo/owl";
+import { ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { PaymentScreen } from "@point_of_sale/app/screens/payment_screen/payment_screen";
 
 patch(PaymentScreen.prototype, {
@@ -20,7 +22,7 @@ patch(PaymentScreen.prototype, {
                 line.payment_method_id.use_payment_terminal !== "alma" ||
                 !terminal ||
                 line.get_payment_status() === "pending" || // never sent
-                (line.is_done() && terminal.getPayment(line.uuid))
+                (line.is_done() && (terminal.getPayment(line.uuid) || terminal.getRefund(line.uuid)))
             ) {
                 continue;
             }
@@ -54,5 +56,67 @@ patch(PaymentScreen.prototype, {
             }
         }
         return super.deletePaymentLine(...arguments);
+    },
+
+    /**
+     * Refunding an Alma sale with another method (cash, card) does not stop Alma: the customer
+     * keeps paying the installments. The cashier is told so and offered the Alma refund.
+     */
+    async addNewPaymentLine(paymentMethod) {
+        const sale = this.almaSaleRefundedWith(paymentMethod);
+        if (sale) {
+            const choice = await this.askAlmaRefundInstead(paymentMethod, sale.almaMethod, sale);
+            if (!choice) {
+                return false;
+            }
+            if (choice === "alma") {
+                return await super.addNewPaymentLine(sale.almaMethod);
+            }
+        }
+        return await super.addNewPaymentLine(...arguments);
+    },
+
+    /** The sale this refund order refunds, when it was paid with an Alma method of this
+     * till and the refund is not going through Alma already. */
+    almaSaleRefundedWith(paymentMethod) {
+        const order = this.currentOrder;
+        if (!order || paymentMethod.use_payment_terminal === "alma" || !(order.get_due() < 0)) {
+            return null;
+        }
+        const sale = order.lines.find((line) => line.refunded_orderline_id)?.refunded_orderline_id
+            ?.order_id;
+        const almaLine = sale?.payment_ids?.find(
+            (line) => line.payment_method_id?.use_payment_terminal === "alma" && line.amount > 0
+        );
+        if (
+            !almaLine ||
+            !this.payment_methods_from_config.includes(almaLine.payment_method_id) ||
+            this.pos.almaSaleLeft?.[sale.id] === 0 ||
+            order.payment_ids.some((line) => line.payment_method_id.use_payment_terminal === "alma")
+        ) {
+            return null;
+        }
+        return { name: sale.name, almaMethod: almaLine.payment_method_id };
+    },
+
+    askAlmaRefundInstead(paymentMethod, almaMethod, sale) {
+        return new Promise((resolve) => {
+            this.dialog.add(
+                ConfirmationDialog,
+                {
+                    title: _t("Alma keeps collecting"),
+                    body: _t(
+                        "%(order)s was paid with Alma in installments. A refund in %(method)s does not stop Alma: the customer keeps paying the installments. Refund through Alma instead?",
+                        { order: sale.name, method: paymentMethod.name }
+                    ),
+                    confirmLabel: _t("Refund through Alma"),
+                    confirm: () => resolve("alma"),
+                    cancelLabel: _t("Refund in %s anyway", paymentMethod.name),
+                    cancel: () => resolve("other"),
+                    dismiss: () => resolve(null),
+                },
+                { onClose: () => resolve(null) }
+            );
+        });
     },
 });

@@ -7,6 +7,8 @@ patch(PosStore.prototype, {
     async setup() {
         // uuid of a payment line -> the Alma payment dict the server last gave for it
         this.almaPayments = {};
+        // uuid of a refund line -> the Alma refund dict the server last gave for it
+        this.almaRefunds = {};
         await super.setup(...arguments);
         this.data.connectWebSocket("ALMA_PAYMENT_STATUS", (payload) =>
             this.onAlmaPaymentStatus(payload)
@@ -51,6 +53,16 @@ patch(PosStore.prototype, {
             const terminal = line.payment_method_id.payment_terminal;
             if (line.payment_method_id.use_payment_terminal !== "alma" || !terminal) {
                 continue;
+            }
+            const refund = terminal.getRefund(line.uuid);
+            if (refund?.state === "done" || refund?.state === "asked") {
+                this.dialog.add(AlertDialog, {
+                    title: _t("Alma"),
+                    body: _t(
+                        "Alma has refunded the customer for this order (or may be refunding): validate it instead of deleting it."
+                    ),
+                });
+                return false;
             }
             const payment = terminal.getPayment(line.uuid);
             if (line.get_payment_status() === "done" || payment?.state === "accepted") {

@@ -19,7 +19,7 @@ import { registry } from "@web/core/registry";
 const ACCEPTED_CARD = "4242424242424242";
 const DECLINED_CARD = "4000000000000002";
 
-function fail(message) {
+export function fail(message) {
     throw new Error(message);
 }
 
@@ -29,7 +29,7 @@ function amountRegex(amount, flags = "") {
     return new RegExp(`(?<![\\d.,])${units}[.,]${cents}(?!\\d)`, flags);
 }
 
-function hasAmount(text, amount) {
+export function hasAmount(text, amount) {
     return amountRegex(amount).test(text.replace(/[\u00a0\u202f]/g, " "));
 }
 
@@ -57,7 +57,7 @@ function standinOf(url) {
     return { base: parsed.origin, paymentId: match[1] };
 }
 
-const Alma = {
+export const Alma = {
     startWith(product, { customer = "Jean Martin", openRegister = true } = {}) {
         return [
             Chrome.startPoS(),

@@ -208,6 +208,8 @@ class TestAlmaPosRefundTours(AlmaPosCommon):
 
     def test_refunds_at_the_till(self):
         self.standin.configure(ipn_delay=600)
+        # As at the clinic: the cashier sees the pill turn green, then validates.
+        self.main_pos_config.auto_validate_terminal_payment = False
         self.main_pos_config.with_user(self.pos_user).open_ui()
         sale_uuid, alma_uuid = str(uuid.uuid4()), str(uuid.uuid4())
         payment = self.alma_accepted(90.0, alma_uuid, sale_uuid)

@@ -50,8 +50,8 @@ class AlmaPortalController(http.Controller):
         the session (and its monitored transaction) back.
         """
         payment = self._alma_returning_payment(pid)
-        if payment and payment._alma_notification_due():
-            payment._alma_refresh(source='return')
+        if payment:
+            payment._alma_refresh_notified(source='return')
         return request.redirect('/payment/status')
 
     @http.route(_cancel_url, type='http', auth='public', methods=['GET', 'POST'], csrf=False,
@@ -73,8 +73,8 @@ class AlmaPortalController(http.Controller):
             payment._alma_refresh(source='return')
             if payment.state == 'waiting':
                 payment._alma_cancel(reason=request.env._("The customer gave up on Alma's page."))
-        elif payment._alma_notification_due():
-            payment._alma_refresh(source='return')
+        else:
+            payment._alma_refresh_notified(source='return')
         return request.redirect('/payment/status')
 
     @staticmethod

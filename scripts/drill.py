@@ -19,6 +19,7 @@ import collections
 import contextlib
 import hashlib
 import hmac
+import io
 import json
 import os
 import platform
@@ -37,6 +38,8 @@ POS_POLL_SECONDS = 3  # the till's poll of a waiting payment (static/src/app/alm
 CRON_EVERY_SECONDS = 15
 # Longer than the add-on's read timeout (20 s, const.TIMEOUTS): the answer is lost.
 LOST_ANSWER_SECONDS = 21
+# How much longer Alma takes to create the payment of the killed worker's send.
+KILLED_CREATION_SECONDS = 5
 API_KEY = 'sk_test_standin'
 DECLINED_CARD = '4000000000000002'
 
@@ -271,10 +274,13 @@ class Drill:
         self.lines = {}  # line uuid -> Line
         self.lines_lock = threading.Lock()
         self.done_sales = 0
-        self.kill = {'armed': threading.Event(), 'done': None, 'lock': threading.Lock()}
+        self.kill = {'armed': threading.Event(), 'done': None, 'lock': threading.Lock(),
+                     'reference': None}
         self.faults = collections.Counter()
         self.ipn = collections.Counter()
         self.cron_runs = 0
+        self.cpu = (float('nan'), float('nan'))
+        self.log_offsets = {}
         self.lost_answers = 0  # creations to hold until the add-on gave up on the answer
 
     # --- the stand-in and its faults --------------------------------------------------------
@@ -294,11 +300,16 @@ class Drill:
             creation = environ.get('REQUEST_METHOD') == 'POST' \
                 and environ.get('PATH_INFO') == '/v1/payments'
             if creation:
+                body = environ['wsgi.input'].read(int(environ.get('CONTENT_LENGTH') or 0))
+                environ['wsgi.input'] = io.BytesIO(body)
                 if self.kill_caller(environ):
+                    with contextlib.suppress(ValueError, KeyError, TypeError):
+                        self.kill['reference'] = json.loads(body)['payment']['custom_data'][
+                            'odoo_reference']
                     # The request goes on: Alma creates a payment its sender never hears of.
                     # Workers die when Alma is slow (Odoo's own limit_time_real kills those that
-                    # wait too long): this creation takes Alma 2 s more.
-                    time.sleep(2)
+                    # wait too long): this creation takes Alma 5 s more.
+                    time.sleep(KILLED_CREATION_SECONDS)
                 with self.lines_lock:
                     lose = self.lost_answers > 0
                     self.lost_answers -= lose
@@ -477,7 +488,11 @@ class Drill:
             till.warm_up()
             till.bus_ready.wait(10)
         memory_before = {server.name: server.rss() for server in self.servers}
+        self.log_offsets = {server.name: len(read(server.log_path)) for server in self.servers}
+        import psutil
+        cpu_before, drill_cpu_before = psutil.cpu_times(), psutil.Process().cpu_times()
         with self.recorder.lock:  # the figures count the load, not the warm-up
+            self.recorder.started = time.monotonic()
             self.recorder.samples.clear()
             self.recorder.requests.clear()
             self.recorder.statuses.clear()
@@ -499,6 +514,11 @@ class Drill:
         for till in tills:
             till.join()
         load_seconds = time.monotonic() - started
+        cpu_after, drill_cpu_after = psutil.cpu_times(), psutil.Process().cpu_times()
+        busy = (sum(cpu_after) - cpu_after.idle - cpu_after.iowait) \
+            - (sum(cpu_before) - cpu_before.idle - cpu_before.iowait)
+        self.cpu = (busy / load_seconds / (os.cpu_count() or 1),
+                    (sum(drill_cpu_after[:2]) - sum(drill_cpu_before[:2])) / load_seconds)
         self.stop.set()
         for helper in helpers:
             helper.join()
@@ -566,6 +586,19 @@ class Drill:
                           and reset[1] == 'A' and 0 <= reset[0] - kill_time < 5]
         other_resets = [reset for reset in recorder.resets if reset not in resets_of_kill]
         double_click_twins = recorder.events["double click: two different payments"]
+        killed_reference = self.kill['reference']
+        killed_count = sum(1 for payment in self.standin.payments.values()
+                           if (payment.get('custom_data') or {}).get('odoo_reference')
+                           == killed_reference) if killed_reference else 0
+        killed_row = by_reference.get(killed_reference)
+        log_errors = {}
+        for server in self.servers:
+            text = read(server.log_path)[self.log_offsets.get(server.name, 0):]
+            log_errors[server.name] = [line for line in text.splitlines()
+                                       if ' ERROR ' in line or ' CRITICAL ' in line]
+        cron_failures = sum(1 for lines in log_errors.values() for line in lines
+                            if "Alma: poll pending payments" in line and "failed" in line)
+        error_lines = sum(len(lines) for lines in log_errors.values())
 
         checks = [
             ("Alma payments created per POS line", "1",
@@ -593,6 +626,10 @@ class Drill:
              not other_resets),
             ("A worker killed in the middle of a send", "1", "1" if kill_pid else "0",
              bool(kill_pid)),
+            ("  Alma payments of the killed send's line", "1", str(killed_count),
+             killed_count == 1),
+            ("Cron runs that failed", "0", str(cron_failures), not cron_failures),
+            ("ERROR lines in Odoo's logs", "0", str(error_lines), not error_lines),
         ]
         width = max(len(check[0]) for check in checks)
         print()
@@ -641,12 +678,16 @@ class Drill:
               f"({', '.join(f'{k} x{v}' for k, v in sorted(self.faults.items()))})")
         print(f"Errors the tills saw and retried: "
               f"{dict(sorted((k[7:], v) for k, v in outcomes.items() if k.startswith('error: ')))}")
+        print(f"CPU: the machine {self.cpu[0]:.0%} busy over the load (the drill itself "
+              f"{self.cpu[1]:.0%} of one core: tills, stand-in, IPN senders)")
         print(f"Cron runs seen: {self.cron_runs}; websocket reconnects: "
               f"{outcomes['websocket reconnects']}; sales synced at the final sweep: "
               f"{outcomes['synced at the sweep']}")
         if kill_pid:
             print(f"SIGKILL: worker {kill_pid} of A at {kill_time:.1f} s, while it waited for "
-                  f"Alma to create a payment; {len(resets_of_kill)} request(s) cut with it")
+                  f"Alma to create a payment (Alma took {KILLED_CREATION_SECONDS} s more); "
+                  f"{len(resets_of_kill)} request(s) cut with it; that line's payment is "
+                  f"{killed_row[2] if killed_row else 'unknown'} in Odoo")
         print()
         print("Memory (RSS) per worker, before -> after the load:")
         for server in self.servers:
@@ -673,11 +714,10 @@ class Drill:
                   f"{without_pos[:5]}, with two {with_two[:5]}, fee lines {fee_wrong[:5]}")
         print()
         self.print_environment(cursor)
-        for server in self.servers:
-            errors = [line for line in read(server.log_path).splitlines()
-                      if ' ERROR ' in line or ' CRITICAL ' in line]
-            print(f"Odoo {server.name} log: {len(errors)} ERROR lines" +
-                  "".join(f"\n    {line.strip()[:240]}" for line in errors[:5]))
+        for name, errors in log_errors.items():
+            if errors:
+                print(f"Odoo {name} log: {len(errors)} ERROR lines" +
+                      "".join(f"\n    {line.strip()[:240]}" for line in errors[:5]))
         return failures
 
     def print_environment(self, cursor):

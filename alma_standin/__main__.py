@@ -13,6 +13,10 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8071)
     parser.add_argument("--ipn-delay", type=float, default=None, help="seconds before an IPN")
+    parser.add_argument("--latency", type=float, default=None,
+                        help="seconds every API answer waits (a test setting)")
+    parser.add_argument("--latency-jitter", type=float, default=None,
+                        help="each wait drawn in latency ± this many seconds")
     parser.add_argument("--public-url", help="base of payment links, if browsers use another name")
     parser.add_argument("--no-sms", action="store_true", help="send-sms answers 403")
     parser.add_argument("--quiet", action="store_true", help="no access log")
@@ -24,6 +28,9 @@ def switch_defaults(arguments: argparse.Namespace) -> dict:
     defaults = {}
     if arguments.ipn_delay is not None:
         defaults["ipn_delay"] = arguments.ipn_delay
+    for name in ("latency", "latency_jitter"):
+        if getattr(arguments, name) is not None:
+            defaults[name] = getattr(arguments, name)
     if arguments.no_sms:
         defaults["sms_enabled"] = False
     return defaults

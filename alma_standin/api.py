@@ -7,6 +7,7 @@ fail switch answers instead, then the key is checked (401), then the route runs 
 
 import json
 import logging
+import random
 import socket
 import time
 from dataclasses import dataclass
@@ -69,8 +70,9 @@ def handle(state: State, base_url: str, request: Request, face: str = "sandbox")
     """One API request on one face: `sandbox` (the root) or `live` (under /live)."""
     with state.lock:
         state.requests.append((request.method, request.script_root + request.path))
-    if state.settings.latency:
-        time.sleep(state.settings.latency)
+    delay = answer_delay(state.settings.latency, state.settings.latency_jitter)
+    if delay:
+        time.sleep(delay)
     rule = state.take_failure(request.method, request.path)
     if rule is not None:
         failure = simulate(state, rule, request)
@@ -92,6 +94,13 @@ def handle(state: State, base_url: str, request: Request, face: str = "sandbox")
         _logger.exception("Alma stand-in failed on %s %s", request.method, request.path)
         return json_response({"message": "Internal server error"}, 500)
     return answer if isinstance(answer, Response) else json_response(answer)
+
+
+def answer_delay(latency: float, jitter: float) -> float:
+    """Seconds an answer waits: `latency` ± up to `jitter`, uniformly, never below 0."""
+    if not jitter:
+        return latency
+    return max(0.0, latency + random.uniform(-jitter, jitter))
 
 
 def simulate(state: State, rule: FailRule, request: Request) -> Response | None:

@@ -129,10 +129,12 @@ class StandIn:
         ipn_retry_delay: float | None = None,
         timeout_seconds: float | None = None,
         latency: float | None = None,
+        latency_jitter: float | None = None,
     ) -> None:
         """Change the given switches only (None leaves one as it is)."""
         changes = {
             "latency": latency,
+            "latency_jitter": latency_jitter,
             "sms_enabled": sms_enabled,
             "ipn_delay": ipn_delay,
             "ipn_retries": ipn_retries,

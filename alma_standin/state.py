@@ -75,8 +75,11 @@ class Settings:
     ipn_retries: int = 3
     ipn_retry_delay: float = 0.5
     timeout_seconds: float = 3.0
-    # Seconds each API answer waits: Alma answers in 100-300 ms, the stand-in in about 1 ms.
+    # Seconds each API answer waits, a test setting (the stand-in answers in about 1 ms): the
+    # add-on's drill and bench measure the add-on with a slower server. `latency_jitter` spreads
+    # each wait uniformly over latency ± jitter (never below 0).
     latency: float = 0.0
+    latency_jitter: float = 0.0
 
 
 SETTING_NAMES = tuple(setting.name for setting in fields(Settings))

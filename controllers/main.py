@@ -35,8 +35,7 @@ class AlmaController(http.Controller):
         if not api_key or not _signature_ok(api_key, pid, signature):
             _logger.warning("Alma notification refused for payment %r", pid)
             raise Forbidden()
-        if payment._alma_notification_due():
-            payment._alma_refresh(source='notification')
+        payment._alma_refresh_notified(source='notification')
         return request.make_json_response({'ok': True})
 
 

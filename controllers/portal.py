@@ -52,8 +52,8 @@ class AlmaPortalController(http.Controller):
         hands the device back to the cashier.
         """
         payment = self._alma_returning_payment(pid)
-        if payment and payment._alma_notification_due():
-            payment._alma_refresh(source='return')
+        if payment:
+            payment._alma_refresh_notified(source='return')
         if payment and not payment.transaction_reference:
             # Only whether it is paid is shown: nothing of the sale or the customer.
             return request.render('payment_alma.pos_return_page', {
@@ -80,8 +80,8 @@ class AlmaPortalController(http.Controller):
             payment._alma_refresh(source='return')
             if payment.state == 'waiting':
                 payment._alma_cancel(reason_code='gave_up')
-        elif payment._alma_notification_due():
-            payment._alma_refresh(source='return')
+        else:
+            payment._alma_refresh_notified(source='return')
         return request.redirect('/payment/status')
 
     @staticmethod

@@ -1,14 +1,18 @@
 import logging
 import math
+import random
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import split_every
 
 from odoo.addons.payment_alma import const
@@ -28,6 +32,9 @@ RECOVERY_MAX_PAGES = 10
 NOTIFICATION_INTERVAL_SECONDS = 5
 # The cron commits the payments it polled by chunks: a till or a notification waits that long.
 CRON_CHUNK = 20
+# A chunk applied in a transaction of its own is tried again on a fresh snapshot when another
+# transaction (a notification, a till, another server) changed one of its payments meanwhile.
+APPLY_TRIES = 3
 # Pages of Alma's waiting payments the cron reads (100 per page) before reading one by one.
 CRON_MAX_PAGES = 50
 
@@ -457,24 +464,69 @@ class AlmaPayment(models.Model):
 
     def _alma_lock(self):
         """Serialize the webhook, the cron and the POS on this payment until commit."""
+        # A concurrent update is expected here and retried (Odoo's requests, or
+        # `_alma_apply_apart`): not an error for the log.
         self.env.cr.execute(
-            "SELECT id FROM alma_payment WHERE id IN %s FOR UPDATE", [tuple(self.ids)])
+            "SELECT id FROM alma_payment WHERE id IN %s FOR UPDATE", [tuple(self.ids)],
+            log_exceptions=False)
         self.invalidate_recordset()
 
-    def _alma_refresh(self, source, clients=None):
-        """Re-read each payment from Alma and apply what it says; one failure stops no other."""
+    def _alma_fetch(self):
+        """What Alma says now of each payment, by id; a payment Alma did not give is left out."""
         # One HTTP session per Alma account: the connection is kept alive.
-        clients = {} if clients is None else clients
+        clients, news = {}, {}
         for payment in self.filtered('alma_id'):
             provider = payment.provider_id
             try:
                 if provider.id not in clients:
                     clients[provider.id] = provider._alma_client()
-                data = clients[provider.id].get_payment(payment.alma_id)
+                news[payment.id] = clients[provider.id].get_payment(payment.alma_id)
             except UserError as error:  # AlmaError, or a provider left without its key.
                 _logger.warning("Alma payment %s not refreshed: %s", payment.alma_id, error)
-                continue
-            payment._alma_apply(data, source=source)
+        return news
+
+    def _alma_refresh(self, source):
+        """Re-read each payment from Alma and apply what it says; one failure stops no other."""
+        news = self._alma_fetch()
+        for payment in self.filtered(lambda payment: payment.id in news):
+            payment._alma_apply(news[payment.id], source=source)
+
+    def _alma_refresh_notified(self, source):
+        """A signed notification or a customer's return: re-read the payment from Alma when due
+        (see `_alma_notification_due`), then apply what it says in a transaction of its own.
+
+        Nothing holds the payment's row while Alma answers: the throttle is committed first,
+        what Alma said is applied after, so that the cron, the tills and the other servers
+        never wait on Alma through this payment.
+        """
+        self.ensure_one()
+        if self._alma_notification_due():
+            self._alma_apply_apart(self._alma_fetch(), source)
+
+    def _alma_apply_apart(self, news, source):
+        """Apply Alma's `news` ({payment id: Alma's data}) by chunks, each in a transaction of
+        its own, committed at once: what was learnt is kept whatever comes next.
+
+        Odoo's transactions see one snapshot: a chunk whose payment another transaction changed
+        meanwhile fails on its lock, and is applied again on a fresh snapshot (what Alma said
+        is applied idempotently); after a few tries it is left to the next poll.
+        """
+        for chunk in split_every(CRON_CHUNK, list(news)):
+            for attempt in range(1, APPLY_TRIES + 1):
+                try:
+                    with self.env.registry.cursor() as cr:
+                        for payment in self.with_env(self.env(cr=cr)).browse(chunk):
+                            payment._alma_apply(news[payment.id], source=source)
+                    break
+                except psycopg2.OperationalError as error:
+                    if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                        raise
+                    if attempt == APPLY_TRIES:
+                        _logger.warning("Alma payments %s changed by others while applying what "
+                                        "Alma said: left to the next poll.", chunk)
+                    else:
+                        time.sleep(random.uniform(0.05, 0.25) * attempt)
+        self.env.invalidate_all()  # Other transactions changed what this one may have read.
 
     def _alma_apply(self, data, source):
         """Apply Alma's view of the payment; idempotent, whatever the order things arrive in.
@@ -621,18 +673,28 @@ class AlmaPayment(models.Model):
         """Whether a signed notification may re-read this payment from Alma now.
 
         A final payment is never re-read, and replays re-read a payment at most every few
-        seconds: a replayed notification cannot make us flood Alma. Atomic across workers.
+        seconds: a replayed notification cannot make us flood Alma. Atomic across workers, and
+        committed at once in a transaction of its own: no row stays locked while Alma answers.
         """
         self.ensure_one()
         if self.state in const.FINAL_STATES:
             return False
-        self.env.cr.execute("""
-            UPDATE alma_payment SET notified_at = (now() AT TIME ZONE 'UTC')
-             WHERE id = %s AND (notified_at IS NULL
-                    OR notified_at < (now() AT TIME ZONE 'UTC') - make_interval(secs => %s))
-         RETURNING id
-        """, [self.id, NOTIFICATION_INTERVAL_SECONDS])
-        return bool(self.env.cr.fetchone())
+        for _attempt in range(APPLY_TRIES):
+            try:
+                with self.env.registry.cursor() as cr:
+                    cr.execute("""
+                        UPDATE alma_payment SET notified_at = (now() AT TIME ZONE 'UTC')
+                         WHERE id = %s AND state NOT IN %s AND (notified_at IS NULL
+                                OR notified_at < (now() AT TIME ZONE 'UTC')
+                                                 - make_interval(secs => %s))
+                     RETURNING id
+                    """, [self.id, const.FINAL_STATES, NOTIFICATION_INTERVAL_SECONDS],
+                        log_exceptions=False)
+                    return bool(cr.fetchone())
+            except psycopg2.OperationalError as error:
+                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                    raise
+        return False  # Changed by others again and again: it is being re-read right now.
 
     def _alma_flag_paid_twice(self, invoices):
         """Tell the bookkeeper that Alma accepted this payment for invoices already paid.
@@ -781,12 +843,7 @@ class AlmaPayment(models.Model):
         self.env.flush_all()  # The chunks' own transactions read what this one wrote.
         pending = self.search([('state', '=', 'waiting'), ('alma_id', '!=', False)], order='id')
         for provider, payments in pending.grouped('provider_id').items():
-            news = payments._alma_read_news(provider)
-            for chunk in split_every(CRON_CHUNK, list(news)):
-                # Each chunk commits on its own: what was learnt is kept whatever comes next.
-                with self.env.registry.cursor() as cr:
-                    for payment in self.with_env(self.env(cr=cr)).browse(chunk):
-                        payment._alma_apply(news[payment.id], source='cron')
+            payments._alma_apply_apart(payments._alma_read_news(provider), 'cron')
         self.env['alma.refund']._alma_check_unanswered()
         self.env.invalidate_all()
 

@@ -1,13 +1,18 @@
-"""How long from Alma accepting a payment to the till being told (run by scripts/bench).
+"""The till's figures at each Alma latency, side by side (run by scripts/bench).
 
-With Alma's notification (IPN): the stand-in calls Odoo, Odoo re-reads the payment and
-notifies the till through the bus. With polling only (no IPN): the till asks every 3 s.
-"Told" is the moment the bus message for the till exists (IPN), or the till's poll answers
-"accepted" (polling). Prints p50 and p95 over 20 payments each.
+For each latency (BENCH_LATENCIES, ms, default "0,150"; a test setting of the stand-in, not a
+figure of Alma's): the Alma dialog opening (`alma_get_offers`), the send (`alma_send`), and
+from Alma accepting a payment to the till being told. With Alma's notification (IPN): the
+stand-in calls Odoo, Odoo re-reads the payment and notifies the till through the bus. With
+polling only (no IPN): the till asks every 3 s. "Told" is the moment the bus message for the
+till exists (IPN), or the till's poll answers "accepted" (polling). p50 and p95 over 20 each.
+Prints the environment and the table's header; scripts/bench_server.py prints the cron's and
+"Frais Alma"'s rows under it.
 """
 
 import json
 import os
+import platform
 import statistics
 import sys
 import threading
@@ -24,6 +29,8 @@ ODOO = os.environ.get('BENCH_ODOO_URL', 'http://127.0.0.1:8169')
 DB = os.environ['BENCH_DB']
 POS_POLL_SECONDS = 3
 RUNS = 20
+LATENCIES = [int(ms) for ms in os.environ.get('BENCH_LATENCIES', '0,150').split(',')]
+LABEL_WIDTH = 50
 
 
 def rpc(model, method, *args):
@@ -46,14 +53,17 @@ def login():
     return json.loads(urllib.request.urlopen(request, timeout=30).read())['result']
 
 
-def send(method_id, partner_id, plan_id):
+def send(method_id, partner_id, plan_id, timings=None):
     line_uuid = str(uuid.uuid4())
+    started = time.perf_counter()
     answer = rpc('pos.payment.method', 'alma_send', [method_id], {
         'pos_payment_uuid': line_uuid, 'pos_order_uuid': str(uuid.uuid4()),
         'amount': 399.0, 'plan_id': plan_id,
         'contact_id': partner_id, 'partner_id': partner_id, 'send_mode': 'link'})
     if answer.get('error'):
         raise RuntimeError(answer['error'])
+    if timings is not None:
+        timings.append(time.perf_counter() - started)
     return line_uuid, answer['payment']['alma_id']
 
 
@@ -64,29 +74,43 @@ def bus_has_accepted(cursor, line_uuid):
     return cursor.fetchone() is not None
 
 
-def percentiles(label, samples):
+def p50_p95(samples):
     samples = sorted(samples)
     p95 = samples[min(len(samples) - 1, round(0.95 * len(samples)) - 1)]
-    print(f"{label:<40} p50 {statistics.median(samples) * 1000:7.0f} ms   "
-          f"p95 {p95 * 1000:7.0f} ms   ({len(samples)} payments)")
+    return f"{statistics.median(samples) * 1000:.0f} / {p95 * 1000:.0f} ms"
 
 
-def main(standin):
-    method_id = rpc('pos.payment.method', 'search', [('use_payment_terminal', '=', 'alma')])[0]
-    config_ids = rpc('pos.config', 'search', [('payment_method_ids', 'in', [method_id])])
-    rpc('pos.config', 'open_ui', config_ids[:1])  # A till is open: it gets the notifications.
-    plan_id = rpc('payment.alma.plan', 'search', [('installments_count', '=', 3)])[0]
-    partner_id = rpc('res.partner', 'create', {
-        'name': "Jean Martin", 'mobile': '+33612345678', 'email': 'jean@example.com',
-        'street': "20 rue d'Alsace", 'zip': '75002', 'city': 'Paris',
-        'country_id': rpc('res.country', 'search', [('code', '=', 'FR')])[0]})
-    connection = psycopg2.connect(dbname=DB)
-    connection.autocommit = True
-    cursor = connection.cursor()
+def row(label, cells):
+    print(f"{label:<{LABEL_WIDTH}}" + "".join(f"{cell:>20}" for cell in cells))
 
-    with_ipn = []
+
+def environment(cursor):
+    with open('/proc/cpuinfo') as cpuinfo:
+        cpu = next((line.split(':')[1].strip() for line in cpuinfo
+                    if line.startswith('model name')), platform.processor())
+    with open('/proc/meminfo') as meminfo:
+        memory = int(meminfo.readline().split()[1]) / 1024 / 1024
+    cursor.execute("SHOW server_version")
+    print(f"Environment: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, "
+          f"Python {platform.python_version()}, PostgreSQL {cursor.fetchone()[0]}, Odoo 18.0 "
+          f"(one process, threaded); Alma's latency is the stand-in's (a test setting)")
+
+
+def measure(standin, method_id, partner_id, plan_id, cursor):
+    """The till's figures at the stand-in's current latency: {figure: 'p50 / p95 ms'}."""
+    standin.configure(ipn_delay=0)
+    offers = []
     for _run in range(RUNS):
-        line_uuid, alma_id = send(method_id, partner_id, plan_id)
+        started = time.perf_counter()
+        answer = rpc('pos.payment.method', 'alma_get_offers', [method_id], 399.0, partner_id,
+                     False)
+        if answer.get('error'):
+            raise RuntimeError(answer['error'])
+        offers.append(time.perf_counter() - started)
+
+    sends, with_ipn = [], []
+    for _run in range(RUNS):
+        line_uuid, alma_id = send(method_id, partner_id, plan_id, sends)
         standin.pay(alma_id)
         accepted_at = time.perf_counter()
         while not bus_has_accepted(cursor, line_uuid):
@@ -113,9 +137,40 @@ def main(standin):
                 break
             next_poll += POS_POLL_SECONDS
         polling.append(time.perf_counter() - accepted_at)
+    return {
+        'dialog': p50_p95(offers),
+        'send': p50_p95(sends),
+        'ipn': p50_p95(with_ipn),
+        'polling': p50_p95(polling),
+    }
 
-    percentiles("accepted -> till told, with IPN", with_ipn)
-    percentiles("accepted -> till told, polling only (3 s)", polling)
+
+def main(standin):
+    method_id = rpc('pos.payment.method', 'search', [('use_payment_terminal', '=', 'alma')])[0]
+    config_ids = rpc('pos.config', 'search', [('payment_method_ids', 'in', [method_id])])
+    rpc('pos.config', 'open_ui', config_ids[:1])  # A till is open: it gets the notifications.
+    plan_id = rpc('payment.alma.plan', 'search', [('installments_count', '=', 3)])[0]
+    partner_id = rpc('res.partner', 'create', {
+        'name': "Jean Martin", 'mobile': '+33612345678', 'email': 'jean@example.com',
+        'street': "20 rue d'Alsace", 'zip': '75002', 'city': 'Paris',
+        'country_id': rpc('res.country', 'search', [('code', '=', 'FR')])[0]})
+    connection = psycopg2.connect(dbname=DB)
+    connection.autocommit = True
+    cursor = connection.cursor()
+    environment(cursor)
+    columns = []
+    for latency in LATENCIES:
+        standin.configure(latency=latency / 1000)
+        columns.append(measure(standin, method_id, partner_id, plan_id, cursor))
+    standin.configure(latency=0)
+    print()
+    row("", [f"Alma at {latency} ms" for latency in LATENCIES])
+    row("the Alma dialog opens (alma_get_offers) p50 / p95",
+        [column['dialog'] for column in columns])
+    row("the send (alma_send, link) p50 / p95", [column['send'] for column in columns])
+    row("accepted -> till told, with IPN p50 / p95", [column['ipn'] for column in columns])
+    row("accepted -> till told, polling (3 s) p50 / p95",
+        [column['polling'] for column in columns])
 
 
 if __name__ == '__main__':

@@ -1,47 +1,43 @@
 """Benchmarks run inside `odoo-bin shell` (see scripts/bench): prints figures, asserts nothing.
 
-- one cron run over 1,000 pending Alma payments (wall time, HTTP calls, SQL queries);
-- the "Frais Alma" grid with 100,000 lines: open it (first page + count), export 10,000 lines
-  (Odoo's export and the xlsx download), import a 10,000-line Alma CSV.
+- one cron run over 1,000 pending Alma payments (wall time, HTTP calls), at each latency of
+  BENCH_LATENCIES (ms, default "0,150": the stand-in's latency, a test setting), side by side
+  under the header printed by scripts/bench_latency.py;
+- the "Frais Alma" grid with 100,000 lines (Alma is not called): open it (first page + count),
+  export 10,000 lines (Odoo's export and the xlsx download), import a 10,000-line Alma CSV.
 The fee lines are rolled back at the end; the 1,000 payments are committed (the cron applies
 what Alma says in transactions of its own, as in production) and each run sets the previous
-ones aside. The cron runs twice: Alma answering at once, then at BENCH_ALMA_LATENCY_MS.
+ones aside.
 """
 # ruff: noqa: F821 - `env` is given by odoo-bin shell
 
 import os
-import platform
 import time
 import uuid
 
 from odoo.addons.payment_alma.alma_standin import StandIn
 
-# Alma's answer time, as production sees it (issue 13): `BENCH_ALMA_LATENCY_MS`, default 150.
-LATENCY = int(os.environ.get('BENCH_ALMA_LATENCY_MS', '150')) / 1000
+# Alma's answer times to compare (issue 13), in ms: `BENCH_LATENCIES`, default "0,150".
+LATENCIES = [int(ms) for ms in os.environ.get('BENCH_LATENCIES', '0,150').split(',')]
+LABEL_WIDTH = 50
 
 CSV_HEADER = ("Date de création (Europe/Paris),Montant brut,Frais Alma,Montant net,"
               "TVA sur les frais,Nombre d'échéances,Nom du client,Email du client,"
               "ID de la transaction de solde,ID du paiement,ID du remboursement\n")
 
 
+def row(label, cells):
+    print(f"{label:<{LABEL_WIDTH}}" + "".join(f"{cell:>20}" for cell in cells))
+
+
 def measure(label, function):
+    """Run `function`; print its wall time and queries in the first column."""
     queries = env.cr.sql_log_count
     started = time.perf_counter()
     result = function()
     wall = time.perf_counter() - started
-    print(f"{label:<48} {wall * 1000:>9.0f} ms  {env.cr.sql_log_count - queries:>6} queries")
+    row(label, [f"{wall * 1000:.0f} ms, {env.cr.sql_log_count - queries} q."])
     return result
-
-
-def environment():
-    with open('/proc/cpuinfo') as cpuinfo:
-        cpu = next((line.split(':')[1].strip() for line in cpuinfo
-                    if line.startswith('model name')), platform.processor())
-    with open('/proc/meminfo') as meminfo:
-        memory = int(meminfo.readline().split()[1]) / 1024 / 1024
-    env.cr.execute("SHOW server_version")
-    print(f"Environment: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, "
-          f"Python {platform.python_version()}, PostgreSQL {env.cr.fetchone()[0]}, Odoo 18.0")
 
 
 def bench_cron(provider, standin):
@@ -70,21 +66,24 @@ def bench_cron(provider, standin):
     env['alma.payment'].search([('state', '=', 'waiting')]).write({'state': 'expired'})
     created = env['alma.payment'].create(values)
     env.cr.commit()  # The cron applies what Alma says in transactions of its own.
-    for latency in (0, LATENCY):
+    walls, calls = [], []
+    for latency in LATENCIES:
         env.cr.commit()  # A new snapshot: the cron's transactions changed these rows.
         created.invalidate_recordset()
         created.write({'state': 'waiting'})
         env.cr.commit()
-        standin.configure(latency=latency)
+        standin.configure(latency=latency / 1000)
         requests_before = len(standin.requests)
-        measure(f"cron: poll 1,000 pending payments, Alma at {latency * 1000:.0f} ms",
-                lambda: env['alma.payment']._cron_alma_poll_pending())
+        started = time.perf_counter()
+        env['alma.payment']._cron_alma_poll_pending()
+        walls.append(f"{(time.perf_counter() - started) * 1000:.0f} ms")
         env.cr.commit()  # A new snapshot, to read what the cron's transactions wrote.
         created.invalidate_recordset()
         accepted = len(created.filtered(lambda payment: payment.state == 'accepted'))
-        print(f"{'':<48} {len(standin.requests) - requests_before:>9} HTTP calls to Alma, "
-              f"{accepted} payments found accepted")
+        calls.append(f"{len(standin.requests) - requests_before} calls, {accepted} acc.")
     standin.configure(latency=0)
+    row("cron: poll 1,000 pending payments (one run)", walls)
+    row("  HTTP calls to Alma, payments found accepted", calls)
 
 
 def bench_fees(provider):
@@ -116,8 +115,10 @@ def bench_fees(provider):
         totals = Line.read_group(domain, ['gross:sum', 'fee:sum', 'fee_vat:sum', 'net:sum'], [])
         return page['length'], totals
 
+    print()
+    row("Alma is not called below (one column):", [])
     count, _totals = measure("grid: open (80 lines + count + totals of 100k)", open_grid)
-    print(f"{'':<48} {count:>9} lines not settled of 100,000")
+    row(f"  ({count} lines not settled of 100,000)", [])
     env.invalidate_all()
     lines = env['alma.fee.line'].search([], limit=10000)
     measure("export: Odoo's export of 10,000 lines",
@@ -131,10 +132,9 @@ def bench_fees(provider):
     wizard = env['alma.fee.import'].create({})
     result = measure("import: Alma CSV of 10,000 lines",
                      lambda: wizard._alma_import_csv((CSV_HEADER + rows).encode()))
-    print(f"{'':<48} {result}")
+    row(f"  {result}", [])
 
 
-environment()
 alma = env.ref('payment_alma.payment_provider_alma')
 stand_in = StandIn(port=0).start()
 try:

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from alma_standin import StandIn
+from alma_standin.api import answer_delay
 from alma_standin.plans import add_months, noon_utc, utc_day
 
 KEY = "sk_test_standin"
@@ -697,6 +698,22 @@ def test_fail_disconnect_raises_connection_error(standin, call):
         call("POST", "/v1/payments", json=payment_body())
     assert standin.payments == {}
     assert call("POST", "/v1/payments", json=payment_body()).status_code == 200
+
+
+def test_latency_delays_every_answer_within_its_jitter(standin, call):
+    standin.configure(latency=0.1, latency_jitter=0.05)
+    waits = []
+    for _ in range(8):
+        started = time.monotonic()
+        assert call("GET", "/v1/me").status_code == 200
+        waits.append(time.monotonic() - started)
+    assert min(waits) >= 0.05 and max(waits) < 0.15 + 0.1  # 0.1 ± 0.05, plus the round trip
+    assert len({round(wait, 3) for wait in waits}) > 1  # spread, not one fixed wait
+
+
+def test_jitter_never_makes_a_negative_wait():
+    assert all(answer_delay(0.01, 0.5) >= 0 for _ in range(200))
+    assert answer_delay(0.2, 0) == 0.2
 
 
 def test_admin_routes(standin, create, http):

@@ -59,7 +59,8 @@ class AlmaRefund(models.Model):
     pos_refunded_order_id = fields.Many2one('pos.order', string="Refunded POS Order",
                                             readonly=True)
     pos_amount_cents = fields.Integer(
-        string="Till Amount (cents)", readonly=True, help="The refund line's amount at the till (the customer's price).")
+        string="Till Amount (cents)", readonly=True,
+        help="The refund line's amount at the till (the customer's price).")
     pos_payment_id = fields.Many2one(
         'pos.payment', string="POS Refund Line", readonly=True, copy=False, index=True,
         help="The refund order's line this refund paid: it pays one line, once.")

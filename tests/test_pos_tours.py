@@ -206,10 +206,14 @@ class TestAlmaPosTours(AlmaPosCommon):
 class TestAlmaPosRefundTours(AlmaPosCommon):
     """Refunds at the counter (issue 11), in a real browser, against the stand-in."""
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The tour checks the pill, then validates the refund order itself.
+        cls.main_pos_config.auto_validate_terminal_payment = False
+
     def test_refunds_at_the_till(self):
         self.standin.configure(ipn_delay=600)
-        # As at the clinic: the cashier sees the pill turn green, then validates.
-        self.main_pos_config.auto_validate_terminal_payment = False
         self.main_pos_config.with_user(self.pos_user).open_ui()
         sale_uuid, alma_uuid = str(uuid.uuid4()), str(uuid.uuid4())
         payment = self.alma_accepted(90.0, alma_uuid, sale_uuid)

@@ -246,6 +246,10 @@ class AlmaPayment(models.Model):
         payment = self.search([('sale_key', '=', key), ('state', 'in', LIVE_STATES)], limit=1)
         if payment.state in ('waiting', 'accepted'):
             return payment, True, ''
+        if payment.creation_attempted_at:
+            # That worker died while Alma was creating it: the answer is lost, as after a
+            # timeout, and Alma may still be creating it (found by the drill, issue 13).
+            payment.creation_unanswered = True
         if not payment:
             # An answer lost earlier: Alma may hold that payment; never create a twin of it.
             payment = self.search([('sale_key', '=', key), ('state', '=', 'error'),

@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import hmac
 import time
@@ -9,6 +10,11 @@ from odoo.tests import tagged
 
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.tests.common import AlmaPosCommon
+from odoo.addons.payment_alma.utils.alma_client import AlmaClient
+
+
+class WorkerKilled(BaseException):
+    """A worker killed (SIGKILL, Odoo's time limit) as the code sees it: nothing runs after."""
 
 
 @tagged('post_install', '-at_install')
@@ -121,6 +127,25 @@ class TestAlmaPayment(AlmaPosCommon):
         payment = self.payment(self.send(line_uuid))
         self.assertEqual(len(self.standin.payments), 1)
         self.assertEqual(payment.alma_id, next(iter(self.standin.payments)))
+
+    def test_a_worker_killed_while_alma_creates_never_doubles_the_payment(self):
+        """Found by scripts/drill: a worker killed while Alma was still creating the payment
+        leaves a draft; the cashier's retry must not create a twin of what Alma is creating."""
+        line_uuid = str(uuid.uuid4())
+        with patch.object(AlmaClient, 'create_payment', side_effect=WorkerKilled), \
+                contextlib.suppress(WorkerKilled):
+            self.send(line_uuid)
+        payment = self.env['alma.payment'].search([('sale_key', '=', f'pos:{line_uuid}')])
+        self.assertEqual(payment.state, 'draft')  # On record before Alma was asked.
+        answer = self.send(line_uuid)  # The cashier clicks again at once.
+        self.assertIn("has not confirmed the first attempt yet", answer['error'])
+        self.assertFalse(self.standin.payments, "no twin while Alma may be creating it")
+        # Alma finishes creating the killed worker's payment: the next click finds it.
+        self.alma._alma_client().create_payment(payment._alma_payload())
+        found = self.payment(self.send(line_uuid))
+        self.assertEqual(len(self.standin.payments), 1)
+        self.assertEqual(found.alma_id, next(iter(self.standin.payments)))
+        self.assertEqual(found.state, 'waiting')
 
     def test_lost_answer_and_alma_still_down_creates_nothing(self):
         line_uuid = str(uuid.uuid4())

@@ -214,17 +214,7 @@ class AlmaFeeLine(models.Model):
 
     def action_alma_record_transfer(self):
         """Open the dialog that records Alma's transfer of the selected lines."""
-        self._alma_check_bookkeeper()
-        if not self:
-            raise UserError(self.env._("Select the lines that Alma's transfer pays."))
-        if len(self.provider_id) > 1 or len(self.currency_id) > 1:
-            raise UserError(self.env._(
-                "An Alma transfer pays one Alma account in one currency: select its lines only."))
-        recorded = self.filtered('transfer_move_id')
-        if recorded:
-            raise UserError(self.env._(
-                "The transfer of %(origin)s is already recorded (%(entry)s).",
-                origin=recorded[0].origin, entry=recorded[0].transfer_move_id.name))
+        self._alma_check_transfer()
         company = self.company_id
         bank = self.env['account.journal'].search([
             ('type', '=', 'bank'), ('company_id', '=', company.id),
@@ -244,6 +234,22 @@ class AlmaFeeLine(models.Model):
             'target': 'new',
         }
 
+    def _alma_check_transfer(self):
+        """Lines one transfer can pay, read by a bookkeeper: the wizard's lines come from the
+        browser, so the dialog's confirmation checks them again."""
+        lines = self._alma_check_bookkeeper()
+        if not lines:
+            raise UserError(self.env._("Select the lines that Alma's transfer pays."))
+        if len(lines.provider_id) > 1 or len(lines.currency_id) > 1:
+            raise UserError(self.env._(
+                "An Alma transfer pays one Alma account in one currency: select its lines only."))
+        recorded = lines.filtered('transfer_move_id')
+        if recorded:
+            raise UserError(self.env._(
+                "The transfer of %(origin)s is already recorded (%(entry)s).",
+                origin=recorded[0].origin, entry=recorded[0].transfer_move_id.name))
+        return lines
+
     def _alma_record_transfer(self, journal, date):
         """Settle these lines and book Alma's transfer of their net amount to `journal`'s bank.
 
@@ -251,7 +257,9 @@ class AlmaFeeLine(models.Model):
         bank statement line reconciles it as any receipt), then what is open on Alma's
         outstanding receipts up to that day is reconciled: sales, refunds, fees, transfer.
         """
-        lines = self._alma_check_bookkeeper().with_context(alma_settled_by=self.env.user.id)
+        lines = self._alma_check_transfer().with_context(alma_settled_by=self.env.user.id)
+        if journal.company_id != lines.company_id:
+            raise UserError(self.env._("Choose a bank account of %s.", lines.company_id.name))
         lines.filtered(lambda line: not line.settled)._alma_settle()
         provider = lines.provider_id
         outstanding = provider._alma_outstanding_account()

@@ -107,6 +107,15 @@ class AlmaPosCommon(StandinMixin, TestPointOfSaleHttpCommon):
         cls.accounting_reader = user('alma_accounting_reader', 'account.group_account_readonly')
         cls.invoicing_user = user('alma_invoicing_user', 'account.group_account_invoice')
 
+    @classmethod
+    def speak_french(cls, *users):
+        """The clinic, and these users, in French (with the add-on's French terms loaded)."""
+        cls.env['res.lang']._activate_lang('fr_FR')
+        cls.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
+        cls.alma.company_id.partner_id.lang = 'fr_FR'
+        for user in users:
+            user.lang = 'fr_FR'
+
     def posted_invoice(self):
         """A posted 399 € invoice of Jean Martin's consultation, left to pay."""
         invoice = self.env['account.move'].create({
@@ -118,32 +127,10 @@ class AlmaPosCommon(StandinMixin, TestPointOfSaleHttpCommon):
         return invoice
 
     def sync_alma_order(self, line_uuid, order_uuid, amount=399.0, state='paid'):
-        """Send the till's order paid by the Alma line `line_uuid`, as the till syncs it."""
-        result = self.env['pos.order'].with_user(self.pos_user).sync_from_ui([{
-            'uuid': order_uuid,
-            'name': f"Order {order_uuid}",
-            'session_id': self.main_pos_config.current_session_id.id,
-            'pricelist_id': self.main_pos_config.pricelist_id.id,
-            'partner_id': self.jean.id,
-            'user_id': self.pos_user.id,
-            'sequence_number': 1,
-            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
-            'amount_paid': amount, 'amount_total': amount, 'amount_tax': 0, 'amount_return': 0,
-            'fiscal_position_id': False,
-            'last_order_preparation_change': '{}',
-            'to_invoice': False,
-            'state': state,
-            'lines': [(0, 0, {
-                'product_id': self.consultation.id, 'qty': 1, 'price_unit': amount,
-                'price_subtotal': amount, 'price_subtotal_incl': amount, 'tax_ids': [],
-                'pack_lot_ids': [],
-            })],
-            'payment_ids': [(0, 0, {
-                'uuid': line_uuid, 'amount': amount, 'name': fields.Datetime.now(),
-                'payment_method_id': self.alma_pos_method.id,
-            })],
-        }])
-        return self.env['pos.order'].browse(result['pos.order'][0]['id'])
+        """Send the till's order of a consultation paid by the Alma line `line_uuid`."""
+        return self.sync_pos_order([(self.consultation, 1, amount, None)],
+                                   [(self.alma_pos_method, amount, line_uuid)],
+                                   order_uuid=order_uuid, state=state)
 
     def alma_accepted(self, amount, line_uuid, order_uuid, plan='payment_alma.plan_3x',
                       fees_offered=False):

@@ -194,6 +194,41 @@ class TestAlmaFeeLine(AlmaPosCommon):
         with self.assertRaises(UserError):
             line.with_user(self.pos_user).action_toggle_settled()
 
+    def test_only_a_bookkeeper_of_its_company_records_alma_transfer(self):
+        """Alma's transfer books entries as superuser: the dialog's lines and bank come from
+        the browser, so a cashier, another company's bookkeeper or another company's bank get
+        nothing booked."""
+        lines = self.line_of(self.accepted_payment()) | self.line_of(self.accepted_payment())
+        with self.assertRaises(UserError):
+            lines.with_user(self.pos_user).action_alma_record_transfer()
+
+        other = self.setup_other_company(name="Autre clinique")
+        other_bank = other['default_journal_bank']
+        stranger = self.env['res.users'].create({
+            'name': "Autre comptable", 'login': 'alma_other_bookkeeper',
+            'company_id': other['company'].id, 'company_ids': other['company'].ids,
+            'groups_id': [(6, 0, self.env.ref('account.group_account_user').ids)],
+        })
+        with self.assertRaises(AccessError):
+            lines.with_user(stranger).action_alma_record_transfer()
+        with self.assertRaises(AccessError):
+            self.env['alma.transfer'].with_user(stranger).create({
+                'line_ids': [(6, 0, lines.ids)], 'company_id': other['company'].id,
+                'currency_id': lines.currency_id.id, 'journal_id': other_bank.id,
+            }).action_confirm()
+
+        # Our own bookkeeper, with another company's bank typed into the dialog.
+        action = lines.with_user(self.bookkeeper).action_alma_record_transfer()
+        transfer = self.env['alma.transfer'].with_user(self.bookkeeper).browse(action['res_id'])
+        transfer.sudo().write({'company_id': other['company'].id, 'journal_id': other_bank.id})
+        with self.assertRaises(UserError):
+            transfer.action_confirm()
+
+        self.env.invalidate_all()
+        self.assertFalse(any(lines.mapped('settled')))
+        self.assertFalse(lines.transfer_move_id)
+        self.assertFalse(self.env['account.move'].search([('ref', 'like', 'Alma transfer')]))
+
     # === Export === #
 
     def test_xlsx_export_in_french(self):

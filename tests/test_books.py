@@ -1,10 +1,14 @@
 """Issue 11, items 4 and 5: a French clinic's month with Alma, reconciled to the cent."""
+import logging
 import uuid
 
 from odoo import Command, fields
 from odoo.tests import tagged
 
 from odoo.addons.payment_alma.tests.common import AlmaPosCommon
+from odoo.addons.payment_alma.utils.money import from_cents
+
+_logger = logging.getLogger(__name__)
 
 # (amount, plan, fees offered to the customer) of the month's sales at the till.
 TILL_SALES = [
@@ -27,15 +31,8 @@ class TestAlmaBooks(AlmaPosCommon):
 
     def till_sale(self, amount, plan, offered):
         line_uuid, order_uuid = str(uuid.uuid4()), str(uuid.uuid4())
-        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': line_uuid, 'pos_order_uuid': order_uuid, 'amount': amount,
-            'plan_id': self.env.ref(f'payment_alma.{plan}').id, 'contact_id': self.jean.id,
-            'partner_id': self.jean.id, 'fees_offered': offered, 'send_mode': 'link',
-        })
-        self.assertFalse(answer.get('error'), answer.get('error'))
-        payment = self.env['alma.payment'].browse(answer['payment']['id'])
-        self.standin.pay(payment.alma_id)
-        self.env['alma.payment']._cron_alma_poll_pending()
+        payment = self.alma_accepted(amount, line_uuid, order_uuid, plan=f'payment_alma.{plan}',
+                                     fees_offered=offered)
         self.assertEqual(self.sync_alma_order(line_uuid, order_uuid, amount).state, 'paid')
         return payment
 
@@ -117,3 +114,36 @@ class TestAlmaBooks(AlmaPosCommon):
             ('move_id', '=', lines.transfer_move_id.id), ('account_id', '!=', outstanding.id)])
         self.assertEqual(round(received.balance * 100), net_cents)
         self.assertEqual(lines.transfer_move_id.date, fields.Date.context_today(lines))
+        self.log_the_month(lines, net_cents)
+
+    def log_the_month(self, lines, net_cents):
+        """The month as the README shows it (copied from this log), its columns adding up."""
+        sales = lines.filtered(lambda line: not line.refund_id)
+        groups = [
+            ("12 ventes au comptoir (dont 3 frais offerts)",
+             sales.filtered(lambda line: line.alma_payment_id.pos_payment_uuid)),
+            ("1 facture payée en ligne", sales.filtered(
+                lambda line: not line.alma_payment_id.pos_payment_uuid)),
+            ("1 avoir remboursé par Alma (partiel)", lines.filtered('refund_id')),
+        ]
+        rows, totals = [], [0, 0, 0, 0]
+        for label, group in groups:
+            figures = [sum(group.mapped('gross_cents')), sum(group.mapped('fee_cents')),
+                       sum(group.mapped('fee_vat_cents'))]
+            figures.append(figures[0] - figures[1] - figures[2])
+            totals = [total + figure for total, figure in zip(totals, figures, strict=True)]
+            rows.append((label, *figures))
+        self.assertEqual(totals[3], net_cents, "The lines' net is what Alma transfers")
+        offered = sum(lines.mapped('absorbed_fee_cents'))
+        table = ["| | Brut | Frais Alma HT (627) | TVA (44566) | Net |", "|---|--:|--:|--:|--:|"]
+        table += [" | ".join(["", label, *map(euros, figures), ""]).strip()
+                  for label, *figures in rows]
+        gross, fee, vat, net = map(euros, totals)
+        table.append(f"| **Virement d'Alma reçu** | {gross} | {fee} | {vat} | **{net}** |")
+        _logger.info("The month of tests/test_books.py (offered fees: %s):\n%s",
+                     euros(offered), "\n".join(table))
+
+
+def euros(cents):
+    """12345 -> "123,45 €", as the French clinic reads it."""
+    return f"{from_cents(cents):,.2f} €".replace(",", "\u202f").replace(".", ",")

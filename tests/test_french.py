@@ -17,10 +17,7 @@ class TestFrench(AlmaPosCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env['res.lang']._activate_lang('fr_FR')
-        cls.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
-        cls.alma.company_id.partner_id.lang = 'fr_FR'
-        cls.pos_user.lang = 'fr_FR'
+        cls.speak_french(cls.pos_user)
 
     def setUp(self):
         super().setUp()

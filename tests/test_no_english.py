@@ -44,11 +44,7 @@ class TestNoEnglish(AlmaPosCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env['res.lang']._activate_lang('fr_FR')
-        cls.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
-        cls.alma.company_id.partner_id.lang = 'fr_FR'
-        cls.jean.lang = 'fr_FR'
-        (cls.pos_user | cls.accounting_manager).write({'lang': 'fr_FR'})
+        cls.speak_french(cls.jean, cls.pos_user, cls.accounting_manager)
         cls.terms = english_terms()
 
     def setUp(self):

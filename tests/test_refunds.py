@@ -19,15 +19,7 @@ class TestRefunds(AlmaPosCommon):
         self.standin.configure(ipn_delay=600)
 
     def accepted(self):
-        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': str(uuid.uuid4()), 'pos_order_uuid': str(uuid.uuid4()),
-            'amount': 399.0, 'plan_id': self.env.ref('payment_alma.plan_3x').id,
-            'contact_id': self.jean.id, 'partner_id': self.jean.id, 'send_mode': 'link',
-        })
-        payment = self.env['alma.payment'].browse(answer['payment']['id'])
-        self.standin.pay(payment.alma_id)
-        self.env['alma.payment']._cron_alma_poll_pending()
-        return payment
+        return self.alma_accepted(399.0, str(uuid.uuid4()), str(uuid.uuid4()))
 
     def test_the_refund_button_answers_and_the_payment_shows_it(self):
         payment = self.accepted()

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from odoo.addons.payment_alma.utils.money import from_cents
 
@@ -28,8 +27,6 @@ class AlmaTransfer(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        if self.journal_id.company_id != self.company_id:
-            raise UserError(self.env._("Choose a bank account of %s.", self.company_id.name))
         move = self.line_ids._alma_record_transfer(self.journal_id, self.date)
         return {
             'type': 'ir.actions.client',

@@ -364,11 +364,12 @@ export class PaymentAlma extends PaymentInterface {
     // Polling and re-attaching
     // -------------------------------------------------------------------------------------
 
-    _startPolling(uuid) {
+    /** Ask the server what it holds of the line's payment (or, for a refund line, refund). */
+    _startPolling(uuid, method = "alma_get_status") {
         if (this.pollers[uuid]) {
             return;
         }
-        this.pollers[uuid] = setInterval(() => this._poll(uuid), ALMA_POLL_DELAY);
+        this.pollers[uuid] = setInterval(() => this._poll(uuid, method), ALMA_POLL_DELAY);
     }
 
     _stopPolling(uuid) {
@@ -378,7 +379,7 @@ export class PaymentAlma extends PaymentInterface {
         }
     }
 
-    async _poll(uuid) {
+    async _poll(uuid, method = "alma_get_status") {
         const line = this.findLine(uuid);
         if (!line || line.is_done()) {
             this._stopPolling(uuid);
@@ -389,9 +390,12 @@ export class PaymentAlma extends PaymentInterface {
         }
         this.polling[uuid] = true;
         try {
-            const result = await this._call("alma_get_status", [uuid], { silent: true });
-            if (result && result.payment) {
+            const result = await this._call(method, [uuid], { silent: true });
+            if (result?.payment) {
                 this.handleStatus(result.payment);
+            }
+            if (result?.refund) {
+                this.handleRefund(result.refund);
             }
         } finally {
             delete this.polling[uuid];
@@ -545,7 +549,7 @@ export class PaymentAlma extends PaymentInterface {
                 if (line.get_payment_status() !== status) {
                     line.set_payment_status(status);
                 }
-                this._startRefundPolling(uuid);
+                this._startPolling(uuid, "alma_get_refund_status");
             }
             return false;
         }
@@ -584,33 +588,6 @@ export class PaymentAlma extends PaymentInterface {
             this._showError(result.error, _t("Alma refund"));
         }
         return result.refund?.state === "done";
-    }
-
-    _startRefundPolling(uuid) {
-        if (this.pollers[uuid]) {
-            return;
-        }
-        this.pollers[uuid] = setInterval(() => this._pollRefund(uuid), ALMA_POLL_DELAY);
-    }
-
-    async _pollRefund(uuid) {
-        const line = this.findLine(uuid);
-        if (!line || line.is_done()) {
-            this._stopPolling(uuid);
-            return;
-        }
-        if (this.polling[uuid]) {
-            return;
-        }
-        this.polling[uuid] = true;
-        try {
-            const result = await this._call("alma_get_refund_status", [uuid], { silent: true });
-            if (result && result.refund) {
-                this.handleRefund(result.refund);
-            }
-        } finally {
-            delete this.polling[uuid];
-        }
     }
 
     /** After a reload: the refund line shows what the server holds of its refund. */

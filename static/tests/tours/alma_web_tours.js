@@ -74,10 +74,16 @@ async function clickPayAndGetAlmaUrl() {
     fail("The payment form did not send the customer to Alma");
 }
 
-function paysOnAlmaAndComesBack(card = ACCEPTED_CARD) {
+/**
+ * The customer is sent to Alma's page, then pays with `card` and comes back by Alma's return
+ * link, or (`givesUp`) goes back to the business by Alma's "give up" link.
+ */
+function onAlmasPage({ card = ACCEPTED_CARD, givesUp = false } = {}) {
     return [
         {
-            content: `pay: the customer is sent to Alma's page and pays with ${card}`,
+            content: givesUp
+                ? "pay: on Alma's page, the customer gives up and goes back to the business"
+                : `pay: the customer is sent to Alma's page and pays with ${card}`,
             trigger: "button[name='o_payment_submit_button']:enabled",
             async run() {
                 const almaUrl = await clickPayAndGetAlmaUrl();
@@ -88,6 +94,11 @@ function paysOnAlmaAndComesBack(card = ACCEPTED_CARD) {
                 const page = await fetch(almaUrl, { mode: "no-cors" });
                 if (page.type !== "opaque" && !page.ok) {
                     fail(`Alma's page answered ${page.status}`);
+                }
+                if (givesUp) {
+                    // Alma's "give up" link: its customer_cancel_url with `pid` appended.
+                    window.location.href = `/payment/alma/cancel?pid=${match[1]}`;
+                    return;
                 }
                 await fetch(almaUrl, {
                     method: "POST",
@@ -110,7 +121,7 @@ registry.category("web_tour.tours").add("AlmaPortalPayNow", {
             run: "click",
         },
         ...chooseAlma("P3X"),
-        ...paysOnAlmaAndComesBack(),
+        ...onAlmasPage(),
         {
             content: "back on the invoice, paid",
             trigger: "#invoice_content",
@@ -121,7 +132,7 @@ registry.category("web_tour.tours").add("AlmaPortalPayNow", {
 registry.category("web_tour.tours").add("AlmaPaymentLink", {
     steps: () => [
         ...chooseAlma("P3X"),
-        ...paysOnAlmaAndComesBack(),
+        ...onAlmasPage(),
         {
             content: "the payment is confirmed",
             trigger: ".alert-success",
@@ -132,7 +143,7 @@ registry.category("web_tour.tours").add("AlmaPaymentLink", {
 registry.category("web_tour.tours").add("AlmaPaymentLinkDeclined", {
     steps: () => [
         ...chooseAlma("P4X"),
-        ...paysOnAlmaAndComesBack(DECLINED_CARD),
+        ...onAlmasPage({ card: DECLINED_CARD }),
         {
             content: "the customer is told the payment failed",
             trigger: ".alert-danger, .alert-warning",
@@ -140,30 +151,10 @@ registry.category("web_tour.tours").add("AlmaPaymentLinkDeclined", {
     ],
 });
 
-function givesUpOnAlmaAndComesBack() {
-    return [
-        {
-            content: "pay: on Alma's page, the customer gives up and goes back to the business",
-            trigger: "button[name='o_payment_submit_button']:enabled",
-            async run() {
-                const almaUrl = await clickPayAndGetAlmaUrl();
-                const match = new URL(almaUrl).pathname.match(/\/pay\/([^/?#]+)/);
-                if (!match) {
-                    fail(`Unexpected Alma page: ${almaUrl}`);
-                }
-                await fetch(almaUrl, { mode: "no-cors" });
-                // Alma's "give up" link: its customer_cancel_url with `pid` appended.
-                window.location.href = `/payment/alma/cancel?pid=${match[1]}`;
-            },
-            expectUnloadPage: true,
-        },
-    ];
-}
-
 registry.category("web_tour.tours").add("AlmaPaymentLinkAbandoned", {
     steps: () => [
         ...chooseAlma("P3X"),
-        ...givesUpOnAlmaAndComesBack(),
+        ...onAlmasPage({ givesUp: true }),
         {
             content: "the customer is told the payment was cancelled, and nothing was paid",
             trigger: "[name='o_payment_status_alert'].alert-danger:contains(Alma)",
@@ -193,7 +184,7 @@ registry.category("web_tour.tours").add("AlmaShopCheckout", {
             expectUnloadPage: true,
         },
         ...chooseAlma("P3X"),
-        ...paysOnAlmaAndComesBack(),
+        ...onAlmasPage(),
         {
             content: "back on the shop: the order is confirmed and the payment accepted",
             trigger: ".oe_website_sale_tx_status .alert-success",

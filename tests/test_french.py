@@ -1,6 +1,7 @@
 """Issue 12 (first part): what a French clinic reads is French, whoever learnt the news."""
 import hashlib
 import hmac
+import re
 import uuid
 
 from lxml import etree
@@ -170,3 +171,37 @@ class TestFrench(AlmaPosCommon):
             with self.subTest(field=name):
                 self.assertTrue(fields[name]['string'].strip())
         self.assertEqual(fields['settled_mark']['string'], "Virement reçu")
+
+
+@tagged('post_install', '-at_install')
+class TestFrenchTill(AlmaPosCommon):
+    """Issue 12, item 5: the cashier's counter flow in Chromium, at a French till."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env['res.lang']._activate_lang('fr_FR')
+        cls.env['ir.module.module']._load_module_terms(
+            ['payment_alma', 'point_of_sale'], ['fr_FR'])
+        cls.alma.company_id.partner_id.lang = 'fr_FR'
+        cls.pos_user.lang = 'fr_FR'
+        # The cashier reads the green pill, then validates the order herself.
+        cls.main_pos_config.auto_validate_terminal_payment = False
+
+    def test_the_counter_reads_french(self):
+        # The dialog, the pill and the receipt are checked in French by the tour itself.
+        self.start_pos_tour('AlmaSmsHappyPathFr')
+        alma_payment = self._only_alma_payment()
+        self.assertEqual(alma_payment.state, 'accepted')
+        self.assertEqual(alma_payment.send_mode, 'sms')
+        _order, pos_payment = self._assert_paid_with_alma(alma_payment)
+        ticket = pos_payment.ticket
+        self.assertEqual(ticket.splitlines()[0], "Alma - Paiement en 3 fois")
+        self.assertEqual(len(re.findall(r'(?<![\d.,])133,00\u00a0€', ticket)), 3, ticket)
+        for english in ("installments", "133.00"):
+            self.assertNotIn(english, ticket)
+        # What the till reads back of the payment is French too.
+        status = self.alma_pos_method.with_user(self.pos_user).with_context(
+            lang='fr_FR').alma_get_status(pos_payment.uuid)['payment']
+        self.assertEqual((status['state_label'], status['plan_name']),
+                         ("Accepté", "Paiement en 3 fois"))

@@ -17,38 +17,6 @@ class TestAlmaPosTours(AlmaPosCommon):
         # both); with Odoo's default the order would validate itself on acceptance.
         cls.main_pos_config.auto_validate_terminal_payment = False
 
-    def _alma_payments(self):
-        return self.env['alma.payment'].search([], order='id')
-
-    def _only_alma_payment(self, failed_attempts=0):
-        """The one payment Alma holds, and its record in Odoo (plus the attempts Alma lost)."""
-        payments = self._alma_payments()
-        self.assertEqual(len(self.standin.payments), 1, "One payment created on Alma")
-        self.assertEqual(len(payments.filtered(lambda p: p.state == 'error')), failed_attempts)
-        sent = payments.filtered(lambda p: p.state != 'error')
-        self.assertEqual(len(sent), 1, "One Alma payment in Odoo")
-        self.assertIn(sent.alma_id, self.standin.payments)
-        return sent
-
-    def _paid_order(self):
-        orders = self.env['pos.order'].search([('config_id', '=', self.main_pos_config.id)])
-        self.assertEqual(len(orders), 1)
-        self.assertIn(orders.state, ('paid', 'done', 'invoiced'))
-        return orders
-
-    def _assert_paid_with_alma(self, alma_payment, amount=399.0):
-        order = self._paid_order()
-        self.assertAlmostEqual(order.amount_total, amount)
-        self.assertAlmostEqual(order.amount_paid, amount)
-        pos_payment = order.payment_ids.filtered(
-            lambda p: p.payment_method_id == self.alma_pos_method)
-        self.assertEqual(len(pos_payment), 1)
-        self.assertAlmostEqual(pos_payment.amount, amount)
-        self.assertEqual(pos_payment.uuid, alma_payment.pos_payment_uuid)
-        self.assertEqual(pos_payment.transaction_id, alma_payment.alma_id)
-        self.assertEqual(pos_payment.payment_status, 'done')
-        return order, pos_payment
-
     def test_sms_happy_path(self):
         self.start_pos_tour('AlmaSmsHappyPath')
         alma_payment = self._only_alma_payment()

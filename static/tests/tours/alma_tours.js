@@ -57,12 +57,62 @@ function standinOf(url) {
     return { base: parsed.origin, paymentId: match[1] };
 }
 
+/** The texts of Odoo's till and ours that the steps look for, in the cashier's language. */
+export const ENGLISH = {
+    openRegister: "Open Register",
+    oneUnit: "1.00",
+    sentAgain: "sent again",
+};
+export const FRENCH = {
+    openRegister: "Ouvrir la caisse",
+    oneUnit: "1,00",
+    sentAgain: "Le lien de paiement a été renvoyé.",
+};
+
+/** The text of an element as read: spaces (no-break ones too) collapsed into one. */
+function readText(element) {
+    return element.textContent.replace(/[\s\u00a0\u202f]+/g, " ").trim();
+}
+
+/**
+ * Each element of `selector` reads exactly `expected` (a list: one text per element), once
+ * `trigger` shows (a disabled button is read from an enabled element around it).
+ */
+export function textsAre(selector, expected, what = selector, trigger = selector) {
+    return {
+        content: `${what}: ${expected.join(" | ")}`,
+        trigger,
+        run() {
+            const texts = [...document.querySelectorAll(selector)].map(readText);
+            if (JSON.stringify(texts) !== JSON.stringify(expected)) {
+                fail(`${what} reads ${JSON.stringify(texts)}, not ${JSON.stringify(expected)}`);
+            }
+        },
+    };
+}
+
+/** None of `english` (our labels in English) shows in `selector`. */
+export function noEnglish(selector, english, what = selector) {
+    return {
+        content: `${what}: nothing of ours in English`,
+        trigger: selector,
+        run() {
+            const text = [...document.querySelectorAll(selector)].map(readText).join(" ");
+            const found = english.filter((term) => text.includes(term));
+            if (found.length) {
+                fail(`${what} shows English (${found.join(", ")}): ${text}`);
+            }
+        },
+    };
+}
+
 export const Alma = {
-    startWith(product, { customer = "Jean Martin", openRegister = true } = {}) {
+    startWith(product, { customer = "Jean Martin", openRegister = true, words = ENGLISH } = {}) {
         return [
             Chrome.startPoS(),
-            openRegister ? [Dialog.confirm("Open Register")] : [],
-            ProductScreen.addOrderline(product, "1"),
+            openRegister ? [Dialog.confirm(words.openRegister)] : [],
+            ProductScreen.clickDisplayedProduct(product),
+            ProductScreen.selectedOrderlineHas(product, words.oneUnit),
             customer
                 ? [ProductScreen.clickPartnerButton(), ProductScreen.clickCustomer(customer)]
                 : [],
@@ -321,59 +371,173 @@ function checkScheduleOfPlan(code, amount, times) {
     };
 }
 
-registry.category("web_tour.tours").add("AlmaSmsHappyPath", {
+/**
+ * The cashier's main flow: a 399 € consultation sent by SMS in 3 installments, sent again, paid
+ * by the customer on Alma's page, validated, its receipt checked. `words` are the texts the
+ * steps look for in the cashier's language; each language adds its checks of what the cashier
+ * reads on the dialog's plans, the waiting pill, the accepted pill and the receipt.
+ */
+function smsHappyPath({
+    words = ENGLISH,
+    onPlans = [],
+    onWaiting = [],
+    onAccepted = [],
+    onReceipt = [],
+} = {}) {
+    return [
+        Alma.startWith("Consultation", { words }),
+        Alma.addLine("399.00"),
+        Alma.clickSend(),
+        Alma.dialogIsOpen(),
+        checkScheduleOfPlan("P3X", "133.00", 3),
+        {
+            content: "a plan that is not eligible is greyed with its reason, or absent",
+            trigger: ".o_alma_dialog .o_alma_plans",
+        },
+        Alma.rememberPlanName("P3X"),
+        onPlans,
+        Alma.choosePlan("P3X"),
+        Alma.keepContact(),
+        Alma.stepIs("fees"),
+        {
+            content: "3x has no customer fee: nothing to offer",
+            trigger: ".o_alma_dialog .o_alma_fees_client:not(:has(.o_alma_fees_offered))",
+            run() {
+                if (document.querySelector(".o_alma_fees_offered")) {
+                    fail("'Offered to the client' is shown for a plan without customer fee");
+                }
+                const total = document.querySelector(".o_alma_customer_total").textContent;
+                if (!hasAmount(total, "399.00")) {
+                    fail(`The customer total is ${total}`);
+                }
+            },
+        },
+        Alma.next(),
+        Alma.chooseMode("sms"),
+        Alma.isWaiting(),
+        onWaiting,
+        {
+            content: "SMS sent: no link shown to the cashier",
+            trigger: ".o_alma_status:not(:has(.o_alma_link))",
+        },
+        {
+            content: "the customer did not get it: Resend",
+            trigger: ".o_alma_status .o_alma_resend:not([disabled])",
+            run: "click",
+        },
+        {
+            content: "the cashier is told the link was sent again",
+            trigger: `.o_notification:contains('${words.sentAgain}')`,
+        },
+        {
+            content: "still waiting",
+            trigger: ".o_alma_status .o_alma_pill_waiting",
+        },
+        Alma.customerPays(),
+        Alma.isAccepted(),
+        onAccepted,
+        Alma.validateAndCheckReceipt("133.00", 3),
+        onReceipt,
+    ].flat(Infinity);
+}
+
+registry.category("web_tour.tours").add("AlmaSmsHappyPath", { steps: () => smsHappyPath() });
+
+/** Issue 12, item 5: the same flow at a French till reads French, Odoo's words and ours. */
+const RECEIPT_PRE = ".pos-receipt .pos-payment-terminal-receipt pre";
+registry.category("web_tour.tours").add("AlmaSmsHappyPathFr", {
     steps: () =>
-        [
-            Alma.startWith("Consultation"),
-            Alma.addLine("399.00"),
-            Alma.clickSend(),
-            Alma.dialogIsOpen(),
-            checkScheduleOfPlan("P3X", "133.00", 3),
-            {
-                content: "a plan that is not eligible is greyed with its reason, or absent",
-                trigger: ".o_alma_dialog .o_alma_plans",
-            },
-            Alma.rememberPlanName("P3X"),
-            Alma.choosePlan("P3X"),
-            Alma.keepContact(),
-            Alma.stepIs("fees"),
-            {
-                content: "3x has no customer fee: nothing to offer",
-                trigger: ".o_alma_dialog .o_alma_fees_client:not(:has(.o_alma_fees_offered))",
-                run() {
-                    if (document.querySelector(".o_alma_fees_offered")) {
-                        fail("'Offered to the client' is shown for a plan without customer fee");
-                    }
-                    const total = document.querySelector(".o_alma_customer_total").textContent;
-                    if (!hasAmount(total, "399.00")) {
-                        fail(`The customer total is ${total}`);
-                    }
+        smsHappyPath({
+            words: FRENCH,
+            onPlans: [
+                textsAre(".o_alma_dialog .modal-title", ["Payer plus tard avec Alma"], "title"),
+                // The browser's translations are one table for all modules, in no set order:
+                // a term of ours that Odoo translates too must read the same ("Send").
+                textsAre(
+                    ".o_alma_dialog .o_alma_step",
+                    ["1. Plan", "2. Client", "3. Frais", "4. Envoyer"],
+                    "the steps"
+                ),
+                textsAre(
+                    '.o_alma_plan[data-plan-code="P3X"] .o_alma_plan_name',
+                    ["Paiement en 3 fois"],
+                    "the plan's name"
+                ),
+                textsAre(
+                    '.o_alma_plan[data-plan-code="P3X"] .o_alma_installment_amount',
+                    ["133,00 €", "133,00 €", "133,00 €"],
+                    "the schedule's amounts"
+                ),
+                textsAre(
+                    '.o_alma_plan[data-plan-code="P3X"] .o_alma_installment:first-child .o_alma_installment_date',
+                    ["Aujourd'hui"],
+                    "the first installment"
+                ),
+                textsAre(
+                    ".o_alma_dialog .o_alma_next",
+                    ["Suivant"],
+                    "the Next button, disabled until a plan is chosen",
+                    ".o_alma_dialog .o_alma_plans"
+                ),
+                noEnglish(".o_alma_dialog", [
+                    "Pay later with Alma",
+                    "installments",
+                    "Deferred",
+                    "Today",
+                    "Next",
+                    "Customer fees",
+                    "Your fees",
+                    "Not available",
+                ]),
+            ],
+            onWaiting: [
+                textsAre(
+                    ".o_alma_status .o_alma_pill_waiting .o_alma_pill_text",
+                    ["En attente du client"],
+                    "the orange pill"
+                ),
+                textsAre(".o_alma_status .o_alma_mode_label", ["Envoyé par SMS"], "the mode"),
+                textsAre(".o_alma_status .o_alma_resend", ["Renvoyer"], "Resend"),
+                textsAre(".o_alma_status .o_alma_cancel", ["Annuler"], "Cancel"),
+                noEnglish(".o_alma_status", ["Waiting", "Sent by SMS", "Resend", "Cancel"]),
+            ],
+            onAccepted: [
+                textsAre(
+                    ".o_alma_status .o_alma_pill_accepted .o_alma_pill_text",
+                    ["Accepté"],
+                    "the green pill"
+                ),
+                textsAre(".o_alma_status .o_alma_plan_name", ["Paiement en 3 fois"], "the plan"),
+                textsAre(
+                    ".o_alma_status .o_alma_installment span:last-child",
+                    ["133,00 €", "133,00 €", "133,00 €"],
+                    "the schedule on the line"
+                ),
+                noEnglish(".o_alma_status", ["Accepted", "Waiting", "installments"]),
+                textsAre(".payment-screen .button.next.highlight", ["Valider"], "Odoo's Validate"),
+            ],
+            onReceipt: [
+                {
+                    content: "the receipt: the French plan, three lines of 133,00 €",
+                    trigger: RECEIPT_PRE,
+                    run() {
+                        const lines = document
+                            .querySelector(RECEIPT_PRE)
+                            .textContent.replace(/[\u00a0\u202f]/g, " ")
+                            .split("\n");
+                        const [plan, ...schedule] = lines;
+                        if (plan !== "Alma - Paiement en 3 fois") {
+                            fail(`The receipt names the plan "${plan}"`);
+                        }
+                        const due = /^\d\d\/\d\d\/\d{4} {2}133,00 €$/;
+                        if (schedule.length !== 3 || !schedule.every((line) => due.test(line))) {
+                            fail(`The receipt's schedule: ${JSON.stringify(schedule)}`);
+                        }
+                    },
                 },
-            },
-            Alma.next(),
-            Alma.chooseMode("sms"),
-            Alma.isWaiting(),
-            {
-                content: "SMS sent: no link shown to the cashier",
-                trigger: ".o_alma_status:not(:has(.o_alma_link))",
-            },
-            {
-                content: "the customer did not get it: Resend",
-                trigger: ".o_alma_status .o_alma_resend:not([disabled])",
-                run: "click",
-            },
-            {
-                content: "the cashier is told the link was sent again",
-                trigger: ".o_notification:contains('sent again')",
-            },
-            {
-                content: "still waiting",
-                trigger: ".o_alma_status .o_alma_pill_waiting",
-            },
-            Alma.customerPays(),
-            Alma.isAccepted(),
-            Alma.validateAndCheckReceipt("133.00", 3),
-        ].flat(Infinity),
+                noEnglish(RECEIPT_PRE, ["installments", "133.00"], "the receipt"),
+            ],
+        }),
 });
 
 registry.category("web_tour.tours").add("AlmaLinkQr", {

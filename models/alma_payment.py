@@ -890,7 +890,7 @@ class AlmaPayment(models.Model):
                 _logger.warning("Alma payment %s not refreshed: %s", alma_id, error)
                 return None
 
-        self.env.lang  # noqa: B018 - computed (from the database) here, not in the threads
+        _lang = self.env.lang  # The client's messages read it: computed here, not in threads.
         with ThreadPoolExecutor(CRON_PARALLEL_READS, thread_name_prefix='alma-cron') as pool:
             for alma_id, data in zip(left_list, pool.map(read, left_list), strict=True):
                 if data is not None:

@@ -640,6 +640,8 @@ class AlmaPayment(models.Model):
             return self.env._("Cancelled by %s.", args.get('user') or '')
         if code == 'gave_up':
             return self.env._("The customer gave up on Alma's page.")
+        if code == 'replaced_online':
+            return self.env._("Replaced by the payment the customer started online.")
         return ''
 
     def _alma_fee_values(self, data):

@@ -65,6 +65,8 @@ class PaymentTransaction(models.Model):
             # The customer pays for themselves: no cashier or seller here whose own details
             # Alma must be kept from (the till's rule reads the current user as the seller).
             AlmaPayment = self.env['alma.payment'].with_user(SUPERUSER_ID)
+            if paid_meanwhile := self._alma_cancel_links_sent():
+                return {'error': paid_meanwhile}
         elif contact not in self.partner_id._alma_family():
             return {'error': self.env._("Choose a contact of the invoice's customer.")}
         else:
@@ -89,6 +91,24 @@ class PaymentTransaction(models.Model):
         if result.get('error') or not result.get('url'):
             return {'error': result.get('error') or self.env._("Alma did not answer.")}
         return {'url': result['url']}
+
+    def _alma_cancel_links_sent(self):
+        """The customer pays online an invoice whose Alma link was sent (by SMS, e-mail or QR
+        code) and still waits: that link is cancelled at Alma first, so that the
+        invoice is never paid twice.
+
+        :return: a message for the customer when that link was paid meanwhile, else ''
+        """
+        sent = self.invoice_ids._alma_payments().filtered(
+            lambda payment: payment.state == 'waiting'
+            and payment.transaction_reference != self.reference)
+        for payment in sent:
+            payment._alma_cancel(reason_code='replaced_online')
+            if payment.state == 'accepted':
+                return self.env._(
+                    "This invoice has just been paid with the Alma link sent to you: there is "
+                    "nothing left to pay.")
+        return ''
 
     # === BUSINESS METHODS: the one state path's effect on transactions === #
 

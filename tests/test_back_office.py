@@ -266,6 +266,47 @@ class TestBackOffice(AlmaWebCommon):
         self.assertEqual(self.creations(), 1)
         self.assertEqual(len(invoice.transaction_ids), 1)
 
+    def online(self, invoice):
+        """The customer opens the invoice in the portal and pays it with Alma in 4x."""
+        tx = self.env['payment.transaction'].create({
+            'provider_id': self.alma.id, 'payment_method_id': self.alma_method.id,
+            'reference': f'INV-WEB-{invoice.id}', 'amount': invoice.amount_residual,
+            'currency_id': invoice.currency_id.id, 'partner_id': self.jean.id,
+            'operation': 'online_redirect', 'invoice_ids': [(6, 0, invoice.ids)],
+        })
+        return tx, tx._alma_create_payment(self.env.ref('payment_alma.plan_4x'))
+
+    def test_a_link_sent_then_paid_online_is_cancelled_first(self):
+        invoice = self.invoice_for(399.0)
+        self.send(invoice, send_mode='sms')
+        sent = self.payment_of(invoice)
+        tx, answer = self.online(invoice)
+        self.assertTrue(answer.get('url'), answer)
+        self.env.invalidate_all()
+        self.assertEqual(sent.state, 'cancelled')
+        self.assertEqual(self.alma_requests('PUT', f'/v1/payments/{sent.alma_id}/cancel'), 1,
+                         "the SMS link no longer works")
+        self.assertIn("started online", sent.state_reason)
+        self.assertEqual((invoice.transaction_ids - tx).mapped('state'), ['cancel'])
+
+        online = self.payment_of(invoice)
+        self.customer_pays(online.alma_id)
+        self.env['alma.payment']._cron_alma_poll_pending()
+        tx._post_process()
+        self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+        accepted = self.env['alma.payment'].search(
+            [('invoice_id', '=', invoice.id), ('state', '=', 'accepted')])
+        self.assertEqual(accepted, online, "paid once, online")
+
+    def test_a_link_paid_meanwhile_stops_the_online_payment(self):
+        invoice = self.invoice_for(399.0)
+        self.send(invoice, send_mode='sms')
+        self.customer_pays(self.payment_of(invoice).alma_id)  # On the SMS link, just before.
+        _tx, answer = self.online(invoice)
+        self.assertIn("just been paid", answer.get('error', ''))
+        self.assertEqual(self.creations(), 1, "no second Alma payment for the invoice")
+        self.assertEqual(self.payment_of(invoice).state, 'accepted')
+
     def test_a_lost_answer_is_found_again_not_doubled(self):
         invoice = self.invoice_for(399.0)
         wizard = self.open(invoice)

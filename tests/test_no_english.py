@@ -44,7 +44,7 @@ class TestNoEnglish(AlmaPosCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.speak_french(cls.jean, cls.pos_user, cls.accounting_manager)
+        cls.speak_french(cls.jean, cls.pos_user, cls.accounting_manager, cls.invoicing_user)
         cls.terms = english_terms()
 
     def setUp(self):
@@ -105,3 +105,36 @@ class TestNoEnglish(AlmaPosCommon):
                 for value in message.tracking_value_ids])
         self.assertTrue(self.seen and len(self.terms) > 100)
         self.assertAllFrench()
+
+    def test_the_invoice_flow_in_french(self):
+        """*Pay with Alma* on an invoice, as a French clinic's front desk reads it."""
+        invoice = self.posted_invoice().with_user(self.invoicing_user).with_context(lang='fr_FR')
+        action = invoice.action_alma_pay()
+        self.shown("dialog title", action['name'])
+        wizard = self.env['alma.payment.wizard'].with_user(self.invoicing_user).with_context(
+            lang='fr_FR').browse(action['res_id'])
+        self.shown("plans", [(offer['name'], offer['reason'])
+                             for offer in wizard.offers])
+        landline = self.jean.copy({'name': "Louise Martin", 'mobile': '+33145000000'})
+        wizard.write({'contact_id': landline.id,
+                      'plan_id': self.env.ref('payment_alma.plan_3x').id, 'send_mode': 'link'})
+        self.shown("contact rule broken", wizard.contact_errors)
+        try:
+            wizard.action_send_link()
+        except UserError as error:
+            self.shown("send refused", error.args[0])
+        wizard.contact_id = self.jean
+        wizard.action_send_link()
+        self.shown("sent", [wizard.payment_note, wizard.payment_state_reason,
+                            dict(wizard._fields['payment_state']._description_selection(
+                                wizard.env)).get(wizard.payment_state)])
+        payment = self.env['alma.payment'].search([('invoice_id', '=', invoice.id)])
+        self.standin.pay(payment.alma_id)
+        wizard.action_refresh()
+        self.env.invalidate_all()
+        self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+        for record in (payment, invoice, invoice.transaction_ids):
+            for message in record.message_ids:
+                self.shown(f"chatter of {record._name}", message.body)
+        self.assertAllFrench()
+

@@ -99,9 +99,12 @@ class PaymentTransaction(models.Model):
 
         :return: a message for the customer when that link was paid meanwhile, else ''
         """
-        sent = self.invoice_ids._alma_payments().filtered(
-            lambda payment: payment.state == 'waiting'
-            and payment.transaction_reference != self.reference)
+        # sudo: the customer may be the public user; only the links of this transaction's
+        # invoices, read to be cancelled at Alma.
+        sent = self.env['alma.payment'].sudo().search([
+            ('invoice_id', 'in', self.invoice_ids.ids), ('state', '=', 'waiting'),
+            ('transaction_reference', '!=', self.reference),
+        ]) if self.invoice_ids else self.env['alma.payment']
         for payment in sent:
             payment._alma_cancel(reason_code='replaced_online')
             if payment.state == 'accepted':

@@ -12,7 +12,6 @@ Prints the environment and the table's header; scripts/bench_server.py prints th
 
 import json
 import os
-import platform
 import statistics
 import sys
 import threading
@@ -23,6 +22,8 @@ import uuid
 import psycopg2
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import machine  # scripts/, this script's folder
+
 from alma_standin import StandIn
 
 ODOO = os.environ.get('BENCH_ODOO_URL', 'http://127.0.0.1:8169')
@@ -85,15 +86,8 @@ def row(label, cells):
 
 
 def environment(cursor):
-    with open('/proc/cpuinfo') as cpuinfo:
-        cpu = next((line.split(':')[1].strip() for line in cpuinfo
-                    if line.startswith('model name')), platform.processor())
-    with open('/proc/meminfo') as meminfo:
-        memory = int(meminfo.readline().split()[1]) / 1024 / 1024
-    cursor.execute("SHOW server_version")
-    print(f"Environment: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, "
-          f"Python {platform.python_version()}, PostgreSQL {cursor.fetchone()[0]}, Odoo 18.0 "
-          f"(one process, threaded); Alma's latency is the stand-in's (a test setting)")
+    print(f"Environment: {machine.describe(cursor)}, Odoo 18.0 (one process, threaded); "
+          f"Alma's latency is the stand-in's (a test setting)")
 
 
 def measure(standin, method_id, partner_id, plan_id, cursor):

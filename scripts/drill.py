@@ -22,7 +22,6 @@ import hmac
 import io
 import json
 import os
-import platform
 import random
 import re
 import signal
@@ -31,6 +30,8 @@ import sys
 import threading
 import time
 import uuid
+
+import machine  # scripts/, this script's folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = 'drill-cashier'
@@ -721,19 +722,12 @@ class Drill:
         return failures
 
     def print_environment(self, cursor):
-        with open('/proc/cpuinfo') as cpuinfo:
-            cpu = next((line.split(':')[1].strip() for line in cpuinfo
-                        if line.startswith('model name')), platform.processor())
-        with open('/proc/meminfo') as meminfo:
-            memory = int(meminfo.readline().split()[1]) / 1024 / 1024
-        cursor.execute("SHOW server_version")
-        postgres = cursor.fetchone()[0]
+        described = machine.describe(cursor)
         release = read(os.path.join(os.environ.get('DRILL_ODOO_PATH', '/opt/odoo18'),
                                     'odoo', 'release.py'))
         odoo = re.search(r"version_info = \(([^)]*)\)", release).group(1)
         odoo = '.'.join(part.strip().strip("'") for part in odoo.split(',')[:2])
-        print(f"Environment: {cpu}, {os.cpu_count()} cores, {memory:.0f} GiB, Python "
-              f"{platform.python_version()}, PostgreSQL {postgres}, Odoo {odoo}; "
+        print(f"Environment: {described}, Odoo {odoo}; "
               f"Odoo A --workers=4 --max-cron-threads=1, Odoo B --workers=2 "
               f"--max-cron-threads=1; Alma stand-in at {ms(self.latency)} ± {ms(self.jitter)} "
               f"(a test setting)")

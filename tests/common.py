@@ -182,16 +182,23 @@ class AlmaPosCommon(FrenchChartMixin, StandinMixin, TestPointOfSaleHttpCommon):
                                    [(self.alma_pos_method, amount, line_uuid)],
                                    order_uuid=order_uuid, state=state)
 
-    def alma_accepted(self, amount, line_uuid, order_uuid, plan='payment_alma.plan_3x',
-                      fees_offered=False):
-        """The Alma payment of the till's line `line_uuid`, paid by the customer."""
-        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': line_uuid, 'pos_order_uuid': order_uuid, 'amount': amount,
+    def alma_sent(self, amount=399.0, line_uuid=None, order_uuid=None,
+                  plan='payment_alma.plan_3x', fees_offered=False, till=None):
+        """The Alma payment the cashier sent (as a link, to Jean) for the till's line."""
+        till = till or self.alma_pos_method.with_user(self.pos_user)
+        answer = till.alma_send({
+            'pos_payment_uuid': line_uuid or str(uuid.uuid4()),
+            'pos_order_uuid': order_uuid or str(uuid.uuid4()), 'amount': amount,
             'plan_id': self.env.ref(plan).id, 'contact_id': self.jean.id,
             'partner_id': self.jean.id, 'send_mode': 'link', 'fees_offered': fees_offered,
         })
         self.assertFalse(answer.get('error'), answer.get('error'))
-        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        return self.env['alma.payment'].browse(answer['payment']['id'])
+
+    def alma_accepted(self, amount, line_uuid, order_uuid, plan='payment_alma.plan_3x',
+                      fees_offered=False):
+        """The Alma payment of the till's line `line_uuid`, paid by the customer."""
+        payment = self.alma_sent(amount, line_uuid, order_uuid, plan, fees_offered)
         self.standin.pay(payment.alma_id)
         self.alma_pos_method.with_user(self.pos_user).alma_get_status(line_uuid)
         self.env.invalidate_all()

@@ -26,12 +26,7 @@ class TestFrench(AlmaPosCommon):
 
     def test_the_chatter_speaks_the_clinics_language_after_a_notification(self):
         line_uuid = str(uuid.uuid4())
-        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': line_uuid, 'pos_order_uuid': str(uuid.uuid4()),
-            'amount': 399.0, 'plan_id': self.env.ref('payment_alma.plan_3x').id,
-            'contact_id': self.jean.id, 'partner_id': self.jean.id, 'send_mode': 'link',
-        })
-        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        payment = self.alma_sent(line_uuid=line_uuid)
         self.standin.pay(payment.alma_id)
         signature = hmac.new(b'sk_test_standin', payment.alma_id.encode(), hashlib.sha256)
         self.url_open(f'{const.IPN_ROUTE}?pid={payment.alma_id}',
@@ -120,12 +115,7 @@ class TestFrench(AlmaPosCommon):
 
     def test_the_pill_gives_the_reason_in_the_cashiers_language(self):
         line_uuid = str(uuid.uuid4())
-        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': line_uuid, 'pos_order_uuid': str(uuid.uuid4()),
-            'amount': 399.0, 'plan_id': self.env.ref('payment_alma.plan_3x').id,
-            'contact_id': self.jean.id, 'partner_id': self.jean.id, 'send_mode': 'link',
-        })
-        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        payment = self.alma_sent(line_uuid=line_uuid)
         self.standin.pay(payment.alma_id, card='4000000000000002')
         # The public user learns it first (Alma's notification), in English.
         signature = hmac.new(b'sk_test_standin', payment.alma_id.encode(), hashlib.sha256)
@@ -146,12 +136,7 @@ class TestFrench(AlmaPosCommon):
     # === Frais Alma: French headers that fit, and an export with a header on each column === #
 
     def test_fee_grid_headers_fit_in_french(self):
-        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': str(uuid.uuid4()), 'pos_order_uuid': str(uuid.uuid4()),
-            'amount': 399.0, 'plan_id': self.env.ref('payment_alma.plan_3x').id,
-            'contact_id': self.jean.id, 'partner_id': self.jean.id, 'send_mode': 'link',
-        })
-        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        payment = self.alma_sent()
         self.standin.pay(payment.alma_id)
         payment._alma_refresh(source='cron')
         self.assertTrue(self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)]))

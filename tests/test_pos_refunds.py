@@ -215,6 +215,19 @@ class TestPosRefunds(AlmaPosCommon):
         self.assertEqual(self.alma_refunds(payment), 0)
         self.assertFalse(payment.refund_ids)
 
+        # Once refunded, the line's refund is read by this company's cashiers only.
+        values = self.values(sale, 30.0)
+        self.method.alma_refund(values)
+        line_uuid = values['pos_payment_uuid']
+        self.assertEqual(self.method.alma_get_refund_status(line_uuid)['refund']['state'], 'done')
+        for user in (foreign_cashier, no_pos):
+            refused = False
+            try:
+                self.alma_pos_method.with_user(user).alma_get_refund_status(line_uuid)
+            except (AccessError, AccessDenied):
+                refused = True
+            self.assertTrue(refused, f"{user.login} must not read the refund of the line")
+
     # === Fees offered: the price is above Alma's purchase amount === #
 
     def test_fees_offered_refunds_in_proportion_and_the_last_takes_the_rest(self):

@@ -33,12 +33,7 @@ class TestRefunds(AlmaPosCommon):
 
     def test_the_list_totals_count_only_money_that_moved(self):
         accepted = self.accepted()
-        answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
-            'pos_payment_uuid': str(uuid.uuid4()), 'pos_order_uuid': str(uuid.uuid4()),
-            'amount': 399.0, 'plan_id': self.env.ref('payment_alma.plan_3x').id,
-            'contact_id': self.jean.id, 'partner_id': self.jean.id, 'send_mode': 'link',
-        })
-        cancelled = self.env['alma.payment'].browse(answer['payment']['id'])
+        cancelled = self.alma_sent()
         cancelled._alma_cancel()
         self.assertEqual(cancelled.state, 'cancelled')
         totals = self.env['alma.payment'].read_group(

@@ -39,7 +39,14 @@ export function almaFormatDueDate(isoDate) {
     if (date.hasSame(DateTime.now(), "day")) {
         return _t("Today");
     }
-    return date.toLocaleString(DateTime.DATE_MED);
+    return almaFormatDate(isoDate);
+}
+
+/** A date ('YYYY-MM-DD') in the user's language ("4 déc. 2026"), never "Today": it follows
+ * words such as "accepted on". */
+export function almaFormatDate(isoDate) {
+    const date = DateTime.fromISO(isoDate);
+    return date.isValid ? date.toLocaleString(DateTime.DATE_MED) : isoDate || "";
 }
 
 /**

@@ -96,7 +96,8 @@ patch(PaymentScreen.prototype, {
         ) {
             return null;
         }
-        return { name: sale.name, almaMethod: almaLine.payment_method_id };
+        // The ticket the customer holds ("Commande 00001-001-0001"), not the till's sequence.
+        return { name: sale.pos_reference || sale.name, almaMethod: almaLine.payment_method_id };
     },
 
     askAlmaRefundInstead(paymentMethod, almaMethod, sale) {

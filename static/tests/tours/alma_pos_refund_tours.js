@@ -77,6 +77,16 @@ const Refund = {
                 trigger: ".o_alma_refund_dialog .o_alma_refund_alma_id:contains('payment_')",
             },
             { trigger: ".o_alma_refund_dialog .o_alma_refund_plan:not(:empty)" },
+            {
+                content: "the day Alma accepted it, as a date (not 'accepted on Today')",
+                trigger: ".o_alma_refund_dialog .o_alma_refund_payment > div:last-child:contains('accepted on')",
+                run() {
+                    const text = textOf(".o_alma_refund_dialog .o_alma_refund_payment > div:last-child");
+                    if (text.includes("Today")) {
+                        fail(`The dialog says "${text}"`);
+                    }
+                },
+            },
             shows(".o_alma_refund_dialog .o_alma_refund_paid", paid, "paid with Alma"),
             shows(".o_alma_refund_dialog .o_alma_refund_already", already, "already refunded"),
             shows(".o_alma_refund_dialog .o_alma_refund_left", left, "left to refund"),
@@ -154,8 +164,14 @@ registry.category("web_tour.tours").add("AlmaRefundsAtTheTill", {
             PaymentScreen.totalIs("30.00"),
             PaymentScreen.clickPaymentMethod("Cash"),
             {
-                content: "the cashier is warned that Alma keeps collecting",
-                trigger: ".modal:contains('Alma keeps collecting')",
+                content: "the cashier is warned that Alma keeps collecting, about the ticket",
+                trigger: ".modal:contains('Alma keeps collecting') .modal-body:contains('Order ')",
+                run() {
+                    const body = document.querySelector(".modal .modal-body").textContent;
+                    if (/\/\d{4}/.test(body)) {
+                        fail(`The warning names the till's sequence, not the ticket: ${body}`);
+                    }
+                },
             },
             {
                 content: "and takes the Alma refund instead",

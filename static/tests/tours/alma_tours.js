@@ -450,12 +450,12 @@ registry.category("web_tour.tours").add("AlmaSmsHappyPathFr", {
         smsHappyPath({
             words: FRENCH,
             onPlans: [
-                textsAre(".o_alma_dialog .modal-title", ["Payer plus tard avec Alma"], "title"),
+                textsAre(".o_alma_dialog .modal-title", ["Payer en plusieurs fois avec Alma"], "title"),
                 // The browser's translations are one table for all modules, in no set order:
                 // a term of ours that Odoo translates too must read the same ("Send").
                 textsAre(
                     ".o_alma_dialog .o_alma_step",
-                    ["1. Plan", "2. Client", "3. Frais", "4. Envoyer"],
+                    ["1. Échéancier", "2. Client", "3. Frais", "4. Envoyer"],
                     "the steps"
                 ),
                 textsAre(

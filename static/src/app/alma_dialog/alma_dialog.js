@@ -78,7 +78,7 @@ export class AlmaDialog extends Component {
     }
     get steps() {
         return [
-            { name: "plans", label: _t("Plan") },
+            { name: "plans", label: _t("Installment plan") },
             { name: "contact", label: _t("Customer") },
             { name: "fees", label: _t("Fees") },
             { name: "mode", label: _t("Send") },
@@ -174,7 +174,9 @@ export class AlmaDialog extends Component {
     }
     contactAddress(contact) {
         const city = [contact.zip, contact.city].filter(Boolean).join(" ");
-        return [contact.street, city, contact.country_code].filter(Boolean).join(", ");
+        // The country by its name, as the cashier reads it ("France", not "FR").
+        const country = this.countryName(contact.country_id) || contact.country_code;
+        return [contact.street, city, country].filter(Boolean).join(", ");
     }
     /** The contact's mobile as people read it ("06 12 34 56 78"); stored in E.164. */
     contactMobile(contact) {

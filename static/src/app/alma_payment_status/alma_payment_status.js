@@ -57,6 +57,10 @@ export class AlmaPaymentStatus extends Component {
         const payment = this.payment;
         const label = payment.state_label || payment.state;
         if (this.pillClass === "o_alma_pill_refused" && payment.state_reason) {
+            // "Cancelled by Anne." says the state already: not "Cancelled — Cancelled by Anne."
+            if (payment.state_reason.startsWith(label)) {
+                return payment.state_reason;
+            }
             return `${label} — ${payment.state_reason}`;
         }
         return label;

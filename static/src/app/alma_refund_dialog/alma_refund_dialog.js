@@ -1,7 +1,7 @@
 import { _t } from "@web/core/l10n/translation";
 import { Component } from "@odoo/owl";
 import { Dialog } from "@web/core/dialog/dialog";
-import { almaFormatDueDate } from "@payment_alma/app/alma_utils";
+import { almaFormatDate } from "@payment_alma/app/alma_utils";
 
 /**
  * Before a refund through Alma: the sale's Alma payment (plan, contact, amount), what is
@@ -44,7 +44,7 @@ export class AlmaRefundDialog extends Component {
         return this.env.utils.formatCurrency(amount || 0);
     }
     formatDate(datetime) {
-        return datetime ? almaFormatDueDate(datetime.slice(0, 10)) : "";
+        return datetime ? almaFormatDate(datetime.slice(0, 10)) : "";
     }
     confirm() {
         if (this.preview.problem) {

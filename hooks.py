@@ -3,7 +3,7 @@ from odoo import Command, fields
 from odoo.addons.payment import reset_payment_provider, setup_provider
 
 # Bumped when the demo clinic's set-up changes: scripts/demo recreates an older demo database.
-DEMO_VERSION = '2'
+DEMO_VERSION = '3'
 
 # (name, price excluding VAT, type): a French vet's prices, 20 % VAT included at the till.
 DEMO_PRODUCTS = [
@@ -32,6 +32,13 @@ DEMO_CUSTOMERS = [
 # The portal account of Jean Martin, who pays his invoice online ("Payer maintenant").
 DEMO_PORTAL_LOGIN = 'jean.martin@example.com'
 DEMO_PORTAL_PASSWORD = 'jean'
+
+# (name, login = password, groups): the clinic's staff, each with only the standard groups of
+# their job, as the clinic's administrator would set them.
+DEMO_STAFF = [
+    ("Claire Petit (accueil)", 'accueil', ['point_of_sale.group_pos_user']),
+    ("Paul Girard (comptabilité)", 'compta', ['account.group_account_invoice']),
+]
 
 
 def post_init_hook(env):
@@ -113,6 +120,13 @@ def _setup_demo_clinic(env):
         'city': city, 'country_id': env.ref('base.fr').id, 'company_id': clinic.id, **people,
     } for name, mobile, email, street, zip_code, city in DEMO_CUSTOMERS])
     jean, sophie = customers[:2]
+    env['res.users'].with_context(no_reset_password=True).create([{
+        'name': name, 'login': login, 'password': login, 'email': f'{login}@clinique-lilas.example',
+        'company_id': clinic.id, 'company_ids': [Command.set(clinic.ids)],
+        'groups_id': [Command.set([env.ref('base.group_user').id]
+                                  + [env.ref(group).id for group in groups])],
+        **people,
+    } for name, login, groups in DEMO_STAFF])
     env['res.users'].with_context(no_reset_password=True).create({
         'name': jean.name, 'login': DEMO_PORTAL_LOGIN, 'password': DEMO_PORTAL_PASSWORD,
         'partner_id': jean.id, 'company_id': clinic.id, 'company_ids': [Command.set(clinic.ids)],

@@ -171,7 +171,11 @@ class AlmaFeeLine(models.Model):
                     sheet.write_string(row, column, value.display_name or '')
                 elif kind == 'monetary':
                     sheet.write_number(row, column, value, money)
-                elif kind in ('date', 'datetime') and value:
+                elif kind == 'datetime' and value:
+                    # The bookkeeper's day, not UTC's: settled at 00:30 in Paris is that day.
+                    local = fields.Datetime.context_timestamp(self, value).replace(tzinfo=None)
+                    sheet.write_datetime(row, column, local, day)
+                elif kind == 'date' and value:
                     sheet.write_datetime(row, column, fields.Datetime.to_datetime(value), day)
                 elif kind == 'boolean':
                     sheet.write_string(row, column, '✓' if value else '')

@@ -338,3 +338,44 @@ class AlmaWebCommon(FrenchChartMixin, AccountTestInvoicingCommon, HttpCase):
                                  data={'card_number': card}, timeout=10)
         response.raise_for_status()
         return response
+
+
+class ClinicCommon(StandinMixin, HttpCase):
+    """The demo's clinic, as `scripts/demo` makes it: the world of the journey tests.
+
+    `hooks.py` builds it with Odoo's demo data, on the French chart that `scripts/test` installs
+    first as `scripts/demo` does: the company *Clinique vétérinaire des Lilas* in euros, its till
+    *Accueil clinique* (Alma and cash), its products at French prices with 20 % VAT, its French
+    customers, and its staff holding only their jobs' standard groups (`accueil`: Point of Sale
+    user; `compta`: Billing; `admin`). Here the clinic, its staff and customers speak French on
+    Paris time, and Alma is the local stand-in.
+    """
+
+    # The terms a clinic reads in the journeys: ours and those of the screens around them.
+    french_modules = ['web', 'mail', 'account', 'payment', 'account_payment', 'portal',
+                      'point_of_sale', 'payment_alma']
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.clinic = cls.env.ref('payment_alma.demo_clinic', raise_if_not_found=False)
+        assert cls.clinic, "The clinic is the add-on's demo data: install it with Odoo's demo data."
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=cls.clinic.ids))
+        cls.env['res.lang']._activate_lang('fr_FR')
+        cls.env['ir.module.module']._load_module_terms(cls.french_modules, ['fr_FR'])
+        cls.standin = get_standin()
+        cls.alma = cls.env.ref('payment_alma.payment_provider_alma')
+        cls.alma.alma_api_url = cls.standin.url
+        users = cls.env['res.users'].search([('login', 'in', ('accueil', 'compta', 'admin'))])
+        cls.cashier, cls.bookkeeper, cls.admin = (
+            users.filtered(lambda user, login=login: user.login == login)
+            for login in ('accueil', 'compta', 'admin'))
+        cls.customers = cls.env['res.partner'].search([('company_id', '=', cls.clinic.id),
+                                                       ('mobile', '!=', False)])
+        french = {'lang': 'fr_FR', 'tz': 'Europe/Paris'}
+        (cls.clinic.partner_id | cls.customers).write(french)
+        users.write(french)
+        cls.admin.write({'company_id': cls.clinic.id, 'company_ids': [Command.link(cls.clinic.id)]})
+        cls.till = cls.env['pos.config'].search([('company_id', '=', cls.clinic.id)])
+        cls.alma_pos_method = cls.till.payment_method_ids.filtered(
+            lambda method: method.use_payment_terminal == 'alma')

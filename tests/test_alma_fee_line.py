@@ -1,6 +1,9 @@
 import base64
+import io
 import uuid
 from datetime import timedelta
+
+import openpyxl
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
@@ -242,6 +245,17 @@ class TestAlmaFeeLine(AlmaPosCommon):
         self.assertTrue(attachment.raw.startswith(b'PK'))
         headers = lines.fields_get(['gross', 'fee_vat'], ['string'])
         self.assertEqual(headers['fee_vat']['string'], "TVA sur les frais")
+
+    def test_xlsx_dates_are_the_bookkeepers_days(self):
+        """Settled at 00:30 in Paris on 5 December is the 5th, not UTC's 4th (issue 18.10)."""
+        line = self.line_of(self.accepted_payment())
+        line.settled_date = '2026-12-04 23:30:00'
+        book = openpyxl.load_workbook(io.BytesIO(
+            line.with_context(tz='Europe/Paris')._alma_xlsx()))
+        sheet = book.active
+        headers = [cell.value for cell in sheet[1]]
+        settled_on = sheet.cell(row=2, column=headers.index("Settled Date") + 1).value
+        self.assertEqual(settled_on.date(), fields.Date.to_date('2026-12-05'))
 
     # === Matching Alma's own figures === #
 

@@ -299,8 +299,9 @@ class AlmaRefund(models.Model):
         if data['alma_amount'] != data['amount']:
             lines.append(self.env._("Alma's purchase amount refunded: %s",
                                     format_amount(data['alma_amount'])))
-        lines.append(self.env._("Alma payment %(alma_id)s - %(plan)s",
-                                alma_id=payment.alma_id, plan=payment.plan_id.name))
+        # Alma's id on a line of its own: 40 characters overflow a ticket beside anything else.
+        lines.append(self.env._("Alma payment: %s", payment.plan_id.name))
+        lines.append(payment.alma_id)
         lines.append(self.env._("Refunded in all: %(refunded)s of %(paid)s",
                                 refunded=format_amount(from_cents(refunded_cents)),
                                 paid=format_amount(payment.purchase_amount)))

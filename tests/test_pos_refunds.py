@@ -69,6 +69,10 @@ class TestPosRefunds(AlmaPosCommon):
         self.assertFalse(answer.get('error'), answer.get('error'))
         self.assertEqual((answer['refund']['state'], answer['refund']['amount']), ('done', 30.0))
         self.assertIn("30.00", answer['refund']['receipt_text'])
+        # Each line fits the width of a till's ticket (42 characters), Alma's id included.
+        receipt = answer['refund']['receipt_text'].splitlines()
+        self.assertIn(payment.alma_id, receipt)
+        self.assertLessEqual(max(map(len, receipt)), 42, receipt)
         self.assertEqual((payment.refund_state, payment.amount_refunded), ('partial', 30.0))
         refund_order = self.refund_order(sale, 1, [(self.alma_pos_method, 30.0,
                                                     first['pos_payment_uuid'])])

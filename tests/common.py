@@ -379,3 +379,20 @@ class ClinicCommon(StandinMixin, HttpCase):
         cls.till = cls.env['pos.config'].search([('company_id', '=', cls.clinic.id)])
         cls.alma_pos_method = cls.till.payment_method_ids.filtered(
             lambda method: method.use_payment_terminal == 'alma')
+
+    def clinic_payment_accepted(self, amount=399.0, plan='payment_alma.plan_3x'):
+        """An Alma payment of Jean Martin's, sent from the till by its cashier and paid."""
+        self.till.with_user(self.cashier).open_ui()
+        jean = self.customers.filtered(lambda partner: partner.name == "Jean Martin")
+        line_uuid = str(uuid.uuid4())
+        answer = self.alma_pos_method.with_user(self.cashier).alma_send({
+            'pos_payment_uuid': line_uuid, 'pos_order_uuid': str(uuid.uuid4()),
+            'amount': amount, 'plan_id': self.env.ref(plan).id, 'contact_id': jean.id,
+            'partner_id': jean.id, 'send_mode': 'link',
+        })
+        self.assertFalse(answer.get('error'), answer.get('error'))
+        payment = self.env['alma.payment'].browse(answer['payment']['id'])
+        self.standin.pay(payment.alma_id)
+        self.alma_pos_method.with_user(self.cashier).alma_get_status(line_uuid)
+        self.assertEqual(payment.state, 'accepted')
+        return payment

@@ -87,3 +87,19 @@ class TestClinicTill(ClinicCommon):
         # Alma's link no longer works: the stand-in's payment expired when cancelled.
         self.assertTrue(self.standin.payments[payment.alma_id]['expired_at'])
         self.assertEqual(self.alma_requests('PUT', f'/v1/payments/{payment.alma_id}/cancel'), 1)
+
+
+@tagged('post_install', '-at_install')
+class TestClinicAdministrator(ClinicCommon):
+    """Journey 6: the clinic's administrator (Odoo's admin, in French)."""
+
+    def test_opens_an_alma_payment(self):
+        """Found on the demo: "Erreur d'accès … 'Remboursement Alma'" on any Alma payment."""
+        self.clinic_payment_accepted()
+        self.start_tour('/odoo/action-payment_alma.action_alma_payment',
+                        'AlmaClinicAdminOpensAPayment', login=self.admin.login)
+
+    def test_checks_the_connection(self):
+        self.start_tour(f'/odoo/action-payment.action_payment_provider/{self.alma.id}',
+                        'AlmaClinicAdminChecksTheConnection', login=self.admin.login)
+        self.assertEqual(self.alma.alma_merchant_name, "Clinique des Lilas (Alma stand-in)")

@@ -129,7 +129,7 @@ class AlmaFeeLine(models.Model):
             'alma_payment_id': payment.id,
             'alma_id': payment.alma_id,
             'partner_id': payment.partner_id.id,
-            'origin': payment.pos_order_name or payment.invoice_id.name or payment.reference,
+            'origin': payment._alma_origin(),
             'plan_id': payment.plan_id.id,
             'company_id': payment.company_id.id,
             'currency_id': payment.currency_id.id,

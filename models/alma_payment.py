@@ -140,7 +140,7 @@ class AlmaPayment(models.Model):
         help="The till's payment line this Alma payment paid: it pays one line, once.")
     invoice_id = fields.Many2one(
         'account.move', readonly=True, index=True,
-        help="The invoice of a phone sale (Pay with Alma): its transaction pays it.")
+        help="The invoice its transaction pays (the first one when it pays several).")
     transaction_reference = fields.Char(readonly=True, index=True)
 
     _sql_constraints = [
@@ -327,6 +327,23 @@ class AlmaPayment(models.Model):
         """Commit: only ever in a transaction of the add-on's own (`_alma_create_for`, a
         refund), never in a caller's, so that what is asked of Alma is on record first."""
         self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _alma_origin(self):
+        """What the payment pays, as the books name it: the till's order; the invoices (all of
+        them, comma separated) or else the sale order of its transaction; else its reference."""
+        self.ensure_one()
+        if self.pos_order_name:
+            return self.pos_order_name
+        documents = self.invoice_id
+        if self.transaction_reference:
+            # sudo: whoever learnt that Alma accepted it (the public user, the cron) only names
+            # the documents of the payment's own transaction.
+            tx = self.env['payment.transaction'].sudo().search(
+                [('reference', '=', self.transaction_reference)], limit=1)
+            documents |= tx.invoice_ids.sorted('id')
+            if not documents and 'sale_order_ids' in tx._fields:
+                documents = tx.sale_order_ids.sorted('id')
+        return ', '.join(documents.mapped('name')) or self.reference
 
     def _alma_payload(self):
         self.ensure_one()

@@ -15,6 +15,8 @@ from odoo.addons.payment_alma.utils.money import fee_from_rates, from_cents, to_
 
 _logger = logging.getLogger(__name__)
 
+# The English name of the add-on's account, by which it is found (its source term).
+OUTSTANDING_ACCOUNT_NAME = "Alma Outstanding Receipts"
 
 
 class PaymentProvider(models.Model):
@@ -52,7 +54,7 @@ class PaymentProvider(models.Model):
     )
     alma_fee_account_id = fields.Many2one(
         'account.account', string="Alma Fees Account", check_company=True,
-        help="Expense account of Alma's fees (627 in the French chart). Empty: found by code, "
+        help="Expense account of Alma's fees (627800 in the French chart). Empty: found by code, "
              "else the company's expense account.",
     )
     alma_fee_vat_account_id = fields.Many2one(
@@ -210,7 +212,10 @@ class PaymentProvider(models.Model):
         self.ensure_one()
         Account = self.env['account.account'].with_company(self.company_id)
         domain = Account._check_company_domain(self.company_id)
+        # 627800 "Autres frais et commissions sur prestations de services" is where a French
+        # accountant books a payment service's commissions (627100 is for securities).
         fee = self.alma_fee_account_id or Account.search(
+            [*domain, ('code', '=like', '6278%')], limit=1) or Account.search(
             [*domain, ('code', '=like', '627%')], limit=1) or Account.search(
             [*domain, ('account_type', '=', 'expense')], limit=1)
         purchase_tax = self.company_id.account_purchase_tax_id
@@ -221,23 +226,47 @@ class PaymentProvider(models.Model):
         return fee, vat
 
     def _alma_outstanding_account(self):
+        """The add-on's account of Alma's receipts not paid out yet, named in every installed
+        language (see `_alma_name_outstanding_account`)."""
         self.ensure_one()
-        Account = self.env['account.account'].with_company(self.company_id)
+        # Found by its English name, the source of its translations, whatever the reader's
+        # language: searched in French, a translated name would not match and a twin be made.
+        Account = self.env['account.account'].with_company(self.company_id).with_context(
+            lang='en_US')
         account = Account.search([
             *Account._check_company_domain(self.company_id),
-            ('name', '=', "Alma Outstanding Receipts"),
+            ('name', '=', OUTSTANDING_ACCOUNT_NAME),
         ], limit=1)
-        if account:
-            return account
-        chart = self.env['account.chart.template'].with_company(self.company_id)
-        receipts = chart.ref('account_journal_payment_debit_account_id', raise_if_not_found=False)
-        start_code = receipts.code if receipts else '101400'
-        return Account.create({
-            'name': "Alma Outstanding Receipts",
-            'code': Account._search_new_account_code(start_code),
-            'account_type': 'asset_current',
-            'reconcile': True,
-        })
+        if not account:
+            chart = self.env['account.chart.template'].with_company(self.company_id)
+            receipts = chart.ref('account_journal_payment_debit_account_id',
+                                 raise_if_not_found=False)
+            start_code = receipts.code if receipts else '101400'
+            account = Account.create({
+                'name': OUTSTANDING_ACCOUNT_NAME,
+                'code': Account._search_new_account_code(start_code),
+                'account_type': 'asset_current',
+                'reconcile': True,
+            })
+        self._alma_name_outstanding_account(account)
+        return account.with_env(self.env).with_company(self.company_id)
+
+    def _alma_name_outstanding_account(self, account):
+        """Give the account its name in each installed language where it still has the English
+        one: made before French was installed, or by an earlier version, it reads French too.
+        A name the bookkeeper changed is left alone."""
+        translations = {}
+        for code, _name in self.env['res.lang'].get_installed():
+            if code == 'en_US':
+                continue
+            translated = self.with_context(lang=code).env._("Alma Outstanding Receipts")
+            if translated != OUTSTANDING_ACCOUNT_NAME \
+                    and account.with_context(lang=code).name == OUTSTANDING_ACCOUNT_NAME:
+                translations[code] = translated
+        if translations:
+            # sudo: whoever books Alma's money (a cashier closing the till, an invoicing user)
+            # may not write accounts; only the add-on's own account is renamed, once.
+            account.sudo().update_field_translations('name', translations)
 
     # === BUSINESS METHODS: talking to Alma === #
 

@@ -60,6 +60,9 @@ class PaymentTransaction(models.Model):
             raise ValidationError(self.env._("This transaction cannot be paid with Alma."))
         if not plan or plan not in self.provider_id.alma_plan_ids:
             return {'error': self.env._("Choose one of the plans offered.")}
+        # The invoice it pays, as *Paiements Alma* shows it and Alma's back office names it
+        # (the first one when the customer pays several at once, e.g. the overdue ones).
+        links.setdefault('invoice_id', self.invoice_ids.sorted('id')[:1].id or False)
         if contact is None:
             contact = self.partner_id
             # The customer pays for themselves: no cashier or seller here whose own details
@@ -104,6 +107,7 @@ class PaymentTransaction(models.Model):
         sent = self.env['alma.payment'].sudo().search([
             ('invoice_id', 'in', self.invoice_ids.ids), ('state', '=', 'waiting'),
             ('transaction_reference', '!=', self.reference),
+            ('send_mode', '!=', 'here'),  # Sent links only, not another online attempt.
         ]) if self.invoice_ids else self.env['alma.payment']
         for payment in sent:
             payment._alma_cancel(reason_code='replaced_online')
@@ -200,7 +204,49 @@ class PaymentTransaction(models.Model):
             self._set_error(
                 payment.state_reason or self.env._("The payment was not sent to Alma."))
 
+    def _alma_customer_outcome(self):
+        """What the customer back on the invoice's page is told of this transaction when its
+        Alma payment did not go through, in the reader's language; '' otherwise."""
+        self.ensure_one()
+        if self.provider_code != 'alma' or self.state not in ('error', 'cancel'):
+            return ''
+        # sudo: the reader is the customer (maybe the public user, with the invoice's token);
+        # only the reason of this transaction's own Alma payment is read.
+        payment = self.env['alma.payment'].sudo().search(
+            [('transaction_reference', '=', self.reference)], order='id desc', limit=1)
+        code = payment.state_reason_code
+        again = self.env._("You may try again or choose another payment method.")
+        if code in ('refused', 'card_declined'):
+            what = self.env._("Alma refused the payment: nothing was charged.")
+        elif code == 'gave_up':
+            what = self.env._("You left Alma's page: nothing was paid.")
+        elif code == 'expired':
+            what = self.env._("The payment with Alma was not finished in time: nothing was "
+                              "paid.")
+        elif code in ('cancelled', 'cancelled_by'):
+            what = self.env._("The payment with Alma was cancelled: nothing was paid.")
+        else:
+            return ''  # Not the customer's doing (an error): Odoo's own messages tell it.
+        return f"{what} {again}"
+
     # === BUSINESS METHODS: post-processing === #
+
+    def _post_process(self):
+        """Override of `payment` to book Alma's payments in the business's language.
+
+        The invoice's chatter keeps the tracked payment state as the text of the environment
+        that wrote it ("Not Paid → Paid"), and Odoo's cron (OdooBot) or the customer's status
+        page post-processes: the clinic's books are written in the clinic's language instead.
+        """
+        alma_txs = self.filtered(lambda tx: tx.provider_code == 'alma')
+        if others := self - alma_txs:
+            super(PaymentTransaction, others)._post_process()
+        for company, txs in alma_txs.grouped('company_id').items():
+            lang = company.partner_id.lang or self.env.lang
+            txs = txs.with_context(lang=lang)
+            super(PaymentTransaction, txs)._post_process()
+            # The payment states are recomputed, and their tracking prepared, in that language.
+            txs.env.flush_all()
 
     def _create_payment(self, **extra_create_values):
         """Override of `account_payment` to leave alone an invoice already paid otherwise.

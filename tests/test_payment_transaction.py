@@ -1,8 +1,10 @@
 import hashlib
 import hmac
+from html import unescape
 
 import requests
 
+from odoo import Command
 from odoo.tests import tagged
 from odoo.tests.common import JsonRpcException
 
@@ -58,6 +60,20 @@ class TestAlmaTransaction(AlmaWebCommon):
         signature = hmac.new(b'sk_test_standin', alma_id.encode(), hashlib.sha256).hexdigest()
         return self.url_open(f'{const.IPN_ROUTE}?pid={alma_id}',
                              headers={'X-Alma-Signature': signature})
+
+    def speak_french_online(self):
+        """The website in French only, as the clinic's customers read it."""
+        self.assertIn('website', self.env, "scripts/test installs website_sale in its database")
+        french = self.env['res.lang']._activate_lang('fr_FR')
+        self.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
+        self.env.ref('website.default_website').write({
+            'language_ids': [Command.set(french.ids)], 'default_lang_id': french.id})
+
+    def invoice_page(self, invoice):
+        """The invoice's page, as the customer lands on it after the payment's status page."""
+        response = self.url_open(invoice.get_portal_url())
+        self.assertEqual(response.status_code, 200)
+        return unescape(response.text)
 
     # === The payment form === #
 
@@ -143,6 +159,44 @@ class TestAlmaTransaction(AlmaWebCommon):
         self.assertIn("declined", tx.state_message)
         tx._post_process()
         self.assertEqual(invoice.payment_state, 'not_paid')
+
+    def test_the_invoice_page_says_the_card_was_declined(self):
+        """Issue 18, item 7: after a refusal the customer's invoice page says what happened and
+        what to do, in French."""
+        self.speak_french_online()
+        invoice, tx, _url = self.start()
+        self.customer_pays(self.alma_payment_of(tx).alma_id, card='4000000000000002')
+        self.come_back(tx)
+        self.assertEqual(tx.state, 'error')
+        page = self.invoice_page(invoice)
+        self.assertIn("Le paiement avec Alma a été refusé\u00a0: aucun montant n’a été prélevé. "
+                      "Vous pouvez réessayer ou choisir un autre moyen de paiement.", page)
+        self.assertNotIn("Vous avez quitté la page d’Alma", page)
+
+    def test_the_invoice_page_says_the_customer_left_alma(self):
+        """Issue 18, item 7: a customer who gave up on Alma's page is told nothing was paid."""
+        self.speak_french_online()
+        invoice, tx, _url = self.start()
+        payment = self.alma_payment_of(tx)
+        response = self.url_open(f'/payment/alma/cancel?pid={payment.alma_id}',
+                                 allow_redirects=False)
+        self.assertEqual(response.status_code, 303)
+        self.env.invalidate_all()
+        self.assertEqual(tx.state, 'cancel')
+        page = self.invoice_page(invoice)
+        self.assertIn("Vous avez quitté la page d’Alma\u00a0: rien n’a été payé. "
+                      "Vous pouvez réessayer ou choisir un autre moyen de paiement.", page)
+        self.assertNotIn("a été refusé", page)
+
+    def test_a_paid_invoice_page_says_nothing_of_alma_refusals(self):
+        """A refusal, then paid another way: the page no longer speaks of the refusal."""
+        invoice, tx, _url = self.start()
+        self.customer_pays(self.alma_payment_of(tx).alma_id, card='4000000000000002')
+        self.come_back(tx)
+        self.assertIn("Alma refused the payment: nothing was charged.", self.invoice_page(invoice))
+        self.env['account.payment.register'].with_context(
+            active_model='account.move', active_ids=invoice.ids).create({})._create_payments()
+        self.assertNotIn("Alma refused", self.invoice_page(invoice))
 
     def test_abandoned_then_expired(self):
         invoice, tx, _url = self.start()

@@ -43,6 +43,11 @@ class TestAlmaWebTours(AlmaWebCommon):
         remote = self.standin.payments[payment.alma_id]
         self.assertEqual(remote['purchase_amount'], 39900)
         self.assertEqual(len(self.standin.payments), 1)
+        # Issue 18, item 6: *Paiements Alma* and "Frais Alma" name the invoice, not the
+        # transaction's reference.
+        self.assertEqual(payment.invoice_id, invoice)
+        fee_line = self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)])
+        self.assertEqual(fee_line.origin, invoice.name)
         return tx
 
     def assert_order_confirmed_by_alma(self, order, plan_code='P3X'):

@@ -15,6 +15,7 @@
         'security/alma_payment_security.xml',
         'data/payment_alma_plan_data.xml',
         'data/ir_cron_data.xml',
+        'data/mail_template_data.xml',
         'views/payment_provider_views.xml',
         'views/alma_payment_views.xml',
         'views/alma_fee_line_views.xml',

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
 import psycopg2
-from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -827,23 +826,23 @@ class AlmaPayment(models.Model):
         self.env['alma.refund'].sudo()._alma_record(self.sudo(), data)._alma_on_done()
 
     def _alma_send_email(self):
-        """Queue an e-mail with the payment link to the contact, in the contact's language."""
+        """Queue the e-mail with the payment link to the contact, in the contact's language
+        (the template `mail_template_alma_payment_link`, which the clinic may reword); note it
+        in the payment's chatter, and in the invoice's for an invoice's link."""
         self.ensure_one()
-        env = self.with_context(lang=self.contact_id.lang or self.env.lang).env
-        company = self.company_id
-        amount = self.currency_id.format(self.price)
-        body = Markup("<p>%s</p><p><a href='%s'>%s</a></p>") % (
-            env._("Pay your purchase of %(amount)s at %(company)s with Alma (%(plan)s):",
-                  amount=amount, company=company.name, plan=self.plan_id.with_env(env).name),
-            self.url, self.url)
-        self.env['mail.mail'].sudo().create({
-            'subject': env._("Your Alma payment link - %s", company.name),
-            'email_from': company.email_formatted or self.env.user.email_formatted,
-            'email_to': self.contact_id.email_formatted,
-            'body_html': body,
-            'auto_delete': True,
-        })
-        self.message_post(body=self.env._("Link e-mailed to %s.", self.contact_id.email))
+        # sudo: whoever sends the link (a cashier, a bookkeeper) has the clinic's e-mail sent,
+        # from the clinic's template, without having to read templates or write mails.
+        template = self.env.ref('payment_alma.mail_template_alma_payment_link').sudo()
+        template.send_mail(self.id)
+        note = self.env._(
+            "Alma payment link e-mailed to %(email)s: %(amount)s, %(plan)s.",
+            email=self.contact_id.email, amount=self.currency_id.format(self.price),
+            plan=self.plan_id.name)
+        self.message_post(body=note)
+        if self.invoice_id:
+            # sudo: the link's sender may pay the invoice (checked by the callers); the note is
+            # the invoice's history.
+            self.invoice_id.sudo().message_post(body=note)
 
     def _alma_send_sms(self):
         self.ensure_one()

@@ -1,8 +1,16 @@
 """Issue 10, item 4: "Pay with Alma" on an invoice (a phone sale), on Odoo's transaction flow."""
+import re
 from urllib.parse import parse_qs, urlsplit
 
+import babel
+import babel.dates
+import lxml.html
+import pytz
+
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import html2plaintext
 
 from odoo.addons.payment_alma.tests.common import AlmaWebCommon
 
@@ -118,6 +126,35 @@ class TestBackOffice(AlmaWebCommon):
         self.assertEqual(self.creations(), 0)
         self.assertFalse(invoice.transaction_ids, "no transaction for a refused contact")
 
+    def test_what_is_missing_is_named(self):
+        """Issue 18, item 5: without a plan, the message asks for a plan, not for a contact."""
+        invoice = self.invoice_for(399.0)
+        wizard = self.open(invoice)
+        self.assertEqual(wizard.contact_id, self.jean)
+        self.assertFalse(wizard.plan_id, "several plans: none is chosen for the user")
+        with self.assertRaises(UserError) as caught:
+            wizard.action_send_link()
+        self.assertEqual(caught.exception.args[0], "Choose a plan.")
+        wizard.write({'plan_id': self.env.ref('payment_alma.plan_3x').id, 'contact_id': False})
+        with self.assertRaises(UserError) as caught:
+            wizard.action_send_link()
+        self.assertEqual(caught.exception.args[0], "Choose the customer's contact for Alma.")
+        self.assertEqual(self.creations(), 0)
+
+    def test_the_dialog_follows_the_payment_by_itself(self):
+        """Issue 18, item 5: the dialog's polling asks Alma, as the till's does; the accepted
+        payment pays the invoice at once."""
+        invoice = self.invoice_for(399.0)
+        wizard = self.send(invoice, send_mode='link')
+        payment = self.payment_of(invoice)
+        self.assertEqual(wizard.alma_poll(), 'waiting')
+        self.customer_pays(payment.alma_id)  # Alma's notification is not sent (setUp).
+        self.assertEqual(wizard.alma_poll(), 'accepted')
+        self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+        self.assertEqual(wizard.payment_state, 'accepted')
+        self.assertTrue([message for message in payment.message_ids
+                         if "learnt from: the invoice's Alma dialog" in message.body])
+
     # === 3. Sending: SMS, e-mail, link and QR code; through a transaction === #
 
     def test_sent_by_sms_through_a_transaction(self):
@@ -143,6 +180,10 @@ class TestBackOffice(AlmaWebCommon):
         self.assertTrue(remote['return_url'].endswith('/payment/alma/return'))
         self.assertEqual((wizard.step, wizard.payment_state, wizard.payment_url),
                          ('sent', 'waiting', payment.url))
+        # Where the link went, for the clinic to check with the customer on the phone.
+        self.assertEqual(
+            (wizard.payment_contact, wizard.payment_contact_mobile, wizard.payment_contact_email),
+            ("Marie Martin", '06 11 22 33 44', 'marie.martin@example.com'))
         self.assertEqual(wizard.payment_summary[0]['plan_code'], 'P3X')
 
     def test_sent_by_email(self):
@@ -153,6 +194,74 @@ class TestBackOffice(AlmaWebCommon):
         mail = self.env['mail.mail'].search([('email_to', 'ilike', 'marie.martin@example.com')])
         self.assertEqual(len(mail), 1)
         self.assertIn(payment.url, mail.body_html)
+
+    # === 3b. The link's e-mail: the clinic's template, in the contact's language === #
+
+    def sent_mail(self, contact):
+        """The e-mail queued for `contact`, and its text (no-break spaces kept)."""
+        mail = self.env['mail.mail'].search([('email_to', 'ilike', contact.email)])
+        self.assertEqual(len(mail), 1)
+        return mail, re.sub(r'[ \t\r\n]+', ' ', lxml.html.fromstring(mail.body_html).text_content())
+
+    @staticmethod
+    def in_paris(payment, lang):
+        """The link's expiry and the installments' dates as the customer reads them."""
+        locale = babel.Locale.parse(lang)
+        expiry = pytz.utc.localize(payment.expires_at).astimezone(pytz.timezone('Europe/Paris'))
+        return (babel.dates.format_datetime(expiry, 'd MMMM y, HH:mm', locale=locale),
+                [babel.dates.format_date(fields.Date.from_string(line['date']), 'd MMMM y',
+                                         locale=locale) for line in payment.schedule])
+
+    def test_the_links_email_in_french_for_a_french_contact(self):
+        """Issue 18, item 8: greeting, the clinic, the invoice, amount, plan, schedule, expiry
+        and the link, in French; the invoice's chatter says it was sent."""
+        self.env['res.lang']._activate_lang('fr_FR')
+        self.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
+        self.marie.write({'lang': 'fr_FR', 'tz': 'Europe/Paris'})
+        invoice = self.invoice_for(399.0)
+        self.send(invoice, contact_id=self.marie.id, send_mode='email')
+        payment = self.payment_of(invoice)
+        mail, text = self.sent_mail(self.marie)
+        self.assertEqual(mail.subject, f"Votre lien de paiement Alma - {self.company.name}")
+        expiry, dates = self.in_paris(payment, 'fr_FR')
+        for expected in (
+            "Bonjour Marie Martin,",
+            f"{self.company.name} vous envoie un lien pour payer la facture {invoice.name} "
+            "avec Alma.",
+            "Montant", "399,00\xa0€", "Formule", "Paiement en 3 fois", "Vos échéances\xa0:",
+            "133,00\xa0€", *dates,
+            f"Ce lien expire le {expiry}.", "Payer avec Alma",
+        ):
+            self.assertIn(expected, text)
+        self.assertIn(f'href="{payment.url}"', mail.body_html)
+        for english in ("Hello", "installments", "Amount", "expires", "December"):
+            self.assertNotIn(english, text)
+        notes = invoice.message_ids.mapped(lambda message: html2plaintext(message.body))
+        self.assertTrue(
+            [note for note in notes if "Alma payment link e-mailed to marie.martin@example.com"
+             in note and "3 installments" in note],
+            f"the invoice's history, in the user's language: {notes}")
+
+    def test_the_links_email_in_english_for_an_english_contact(self):
+        self.env['res.lang']._activate_lang('fr_FR')
+        self.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
+        self.company.partner_id.lang = 'fr_FR'  # A French clinic, an English customer.
+        self.jean.write({'lang': 'en_US', 'tz': 'Europe/Paris'})
+        invoice = self.invoice_for(399.0)
+        self.send(invoice, send_mode='email')
+        payment = self.payment_of(invoice)
+        mail, text = self.sent_mail(self.jean)
+        self.assertEqual(mail.subject, f"Your Alma payment link - {self.company.name}")
+        expiry, dates = self.in_paris(payment, 'en_US')
+        for expected in (
+            "Hello Jean Martin,",
+            f"{self.company.name} sends you a link to pay invoice {invoice.name} with Alma.",
+            "Amount", "399.00\xa0€", "Plan", "3 installments", "133.00\xa0€", *dates,
+            f"This link expires on {expiry}.", "Pay with Alma",
+        ):
+            self.assertIn(expected, text)
+        self.assertIn(f'href="{payment.url}"', mail.body_html)
+        self.assertNotIn("Bonjour", text)
 
     def test_link_and_qr_code(self):
         invoice = self.invoice_for(399.0)
@@ -387,6 +496,9 @@ class TestBackOffice(AlmaWebCommon):
     # === 8. In Chromium: the back office, from the invoice to the invoice paid === #
 
     def test_back_office_tour(self):
+        """Issue 18, item 5: the dialog changes by itself when the customer pays (its polling;
+        Alma's notification cannot reach a test's server); the plan sent takes the dialog's
+        width; the contact's mobile and e-mail are shown."""
         invoice = self.invoice_for(399.0)
         self.start_tour(f'/odoo/action-account.action_move_out_invoice_type/{invoice.id}',
                         'AlmaInvoicePayWithAlma', login='alma_invoicing')

@@ -1,7 +1,8 @@
 /** @odoo-module **/
 /* "Pay with Alma" on an invoice (a phone sale), in the back office: the plans with their
- * schedules and fees, the fees offered and taken back, the link and its QR code; the customer
- * pays on the stand-in's page (a real POST, as the other tours do) and the invoice is paid. */
+ * schedules and fees, the fees offered and taken back, the link and its QR code, where it went;
+ * the customer pays on the stand-in's page (a real POST, as the other tours do) and the dialog
+ * shows it by itself (no *Refresh*: it polls, as the till does); the invoice is paid. */
 
 import { registry } from "@web/core/registry";
 
@@ -90,6 +91,34 @@ registry.category("web_tour.tours").add("AlmaInvoicePayWithAlma", {
             trigger: ".modal div[name='payment_url'] .o_clipboard_button",
         },
         {
+            content: "the contact's mobile and e-mail, where the link went",
+            trigger: ".modal div[name='payment_contact_mobile']:contains('06 12 34 56 78')",
+        },
+        {
+            trigger: ".modal div[name='payment_contact_email']:contains('jean.martin@example.com')",
+        },
+        {
+            content: "the plan sent takes the dialog's width; no amount runs over its label",
+            trigger: ".modal .o_alma_sent .o_alma_plan[data-plan-code='P3X']",
+            run() {
+                const sent = document.querySelector(".modal .o_alma_sent");
+                const plan = sent.querySelector(".o_alma_plan");
+                const width = plan.getBoundingClientRect().width;
+                if (width < 0.9 * sent.getBoundingClientRect().width) {
+                    fail(`The plan is squeezed: ${width} px of ${sent.clientWidth} px`);
+                }
+                for (const row of plan.querySelectorAll(".o_alma_fee_row, .o_alma_installment")) {
+                    const [label, amount] = [row.firstElementChild, row.lastElementChild];
+                    const [a, b] = [label.getBoundingClientRect(), amount.getBoundingClientRect()];
+                    const overlap = a.right > b.left + 0.5 && a.bottom > b.top + 0.5;
+                    const rowBox = row.getBoundingClientRect();
+                    if (overlap || b.right > rowBox.right + 0.5 || a.right > rowBox.right + 0.5) {
+                        fail(`"${row.textContent.trim()}" overlaps or runs out of its column`);
+                    }
+                }
+            },
+        },
+        {
             content: "the customer scans the QR code and pays on Alma's page",
             trigger: ".modal div[name='payment_state']:contains('Waiting for the customer')",
             async run() {
@@ -106,13 +135,9 @@ registry.category("web_tour.tours").add("AlmaInvoicePayWithAlma", {
             },
         },
         {
-            content: "ask Alma",
-            trigger: ".modal button[name='action_refresh']",
-            run: "click",
-        },
-        {
-            content: "accepted",
+            content: "the dialog changes by itself, without Refresh",
             trigger: ".modal div[name='payment_state']:contains('Accepted')",
+            timeout: 15000,
         },
         {
             content: "close",

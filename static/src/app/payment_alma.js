@@ -1,3 +1,4 @@
+import { markRaw } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { PaymentInterface } from "@point_of_sale/app/payment/payment_interface";
 import { register_payment_method } from "@point_of_sale/app/store/pos_store";
@@ -34,8 +35,11 @@ export class PaymentAlma extends PaymentInterface {
         this.pollers = {};
         // uuid -> true while a poll request is in flight
         this.polling = {};
-        // uuid -> the window showing Alma's page on this device ("Pay here"), and its watcher
-        this.windows = {};
+        // uuid -> the window showing Alma's page on this device ("Pay here"), and its watcher.
+        // Raw: the till reaches this terminal through reactive records, and a window on Alma's
+        // page (another origin) read through a reactive proxy throws "Illegal invocation" on
+        // close() and focus().
+        this.windows = markRaw({});
         this.windowWatchers = {};
     }
 

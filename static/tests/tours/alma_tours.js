@@ -599,6 +599,34 @@ registry.category("web_tour.tours").add("AlmaLinkQr", {
         ].flat(Infinity),
 });
 
+/**
+ * A window as the browser gives it, for a tour (a browser test cannot open one): like a real
+ * window on Alma's page (another origin), its close(), focus() and closed refuse to run on
+ * anything but the window itself, a reactive proxy of it included ("Illegal invocation").
+ */
+class FakeWindow {
+    #closed = false;
+    #focused = 0;
+    constructor(target, features) {
+        this.target = target;
+        this.features = features;
+        this.location = { href: "about:blank" };
+        this.document = { title: "", body: { textContent: "" } };
+    }
+    get closed() {
+        return this.#closed;
+    }
+    get focused() {
+        return this.#focused;
+    }
+    focus() {
+        this.#focused++;
+    }
+    close() {
+        this.#closed = true;
+    }
+}
+
 registry.category("web_tour.tours").add("AlmaPayHere", {
     steps: () =>
         [
@@ -617,20 +645,7 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
                             (known) => known.target === target && !known.closed
                         );
                         if (!popup) {
-                            popup = {
-                                target,
-                                features,
-                                closed: false,
-                                location: { href: "about:blank" },
-                                document: { title: "", body: { textContent: "" } },
-                                focused: 0,
-                                focus() {
-                                    this.focused++;
-                                },
-                                close() {
-                                    this.closed = true;
-                                },
-                            };
+                            popup = new FakeWindow(target, features);
                             window.__almaOpened.push(popup);
                         }
                         if (url) {
@@ -660,6 +675,16 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
                     }
                     if (popup.closed) {
                         fail("The window is already closed");
+                    }
+                },
+            },
+            {
+                content: "the line says the customer is paying here, not that it is paid",
+                trigger: ".o_alma_status .o_alma_pill_waiting",
+                run() {
+                    const mode = document.querySelector(".o_alma_status .o_alma_mode_label");
+                    if (mode?.textContent.includes("Paid")) {
+                        fail(`A waiting line reads "${mode.textContent}"`);
                     }
                 },
             },

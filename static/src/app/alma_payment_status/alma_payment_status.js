@@ -87,10 +87,15 @@ export class AlmaPaymentStatus extends Component {
         return almaQrCodeUrl(this.payment.url);
     }
     get modeLabel() {
+        if (this.payment.send_mode === "here") {
+            // Paid only once Alma says so: until then, the customer pays on this device.
+            return this.payment.state === "accepted"
+                ? _t("Paid on this device")
+                : _t("Paying on this device");
+        }
         return {
             sms: _t("Sent by SMS"),
             link: _t("Payment link"),
-            here: _t("Paid on this device"),
         }[this.payment.send_mode];
     }
     formatCurrency(amount) {

@@ -239,14 +239,14 @@ class PaymentTransaction(models.Model):
         page post-processes: the clinic's books are written in the clinic's language instead.
         """
         alma_txs = self.filtered(lambda tx: tx.provider_code == 'alma')
-        if others := self - alma_txs:
-            super(PaymentTransaction, others)._post_process()
+        res = super(PaymentTransaction, self - alma_txs)._post_process()
         for company, txs in alma_txs.grouped('company_id').items():
             lang = company.partner_id.lang or self.env.lang
             txs = txs.with_context(lang=lang)
             super(PaymentTransaction, txs)._post_process()
             # The payment states are recomputed, and their tracking prepared, in that language.
             txs.env.flush_all()
+        return res
 
     def _create_payment(self, **extra_create_values):
         """Override of `account_payment` to leave alone an invoice already paid otherwise.
@@ -256,9 +256,13 @@ class PaymentTransaction(models.Model):
         """
         if self.provider_code != 'alma' or self.operation == 'refund':
             return super()._create_payment(**extra_create_values)
-        paid = self.invoice_ids.filtered(lambda invoice: (
-            invoice.payment_state not in ('not_paid', 'partial')
-            or invoice.currency_id.compare_amounts(invoice.amount_residual, self.amount) < 0))
+        paid = self.invoice_ids.filtered(
+            lambda invoice: invoice.payment_state not in ('not_paid', 'partial'))
+        due = sum((self.invoice_ids - paid).mapped('amount_residual'))
+        if self.currency_id.compare_amounts(due, self.amount) < 0:
+            # Less is left to pay than Alma collected (the invoices together, when the customer
+            # paid several at once): something was paid otherwise meanwhile.
+            paid = self.invoice_ids
         if paid:
             # sudo: whoever post-processes (cron, status page) may not read Alma payments; only
             # this transaction's own is noted.

@@ -203,6 +203,12 @@ class TestBackOffice(AlmaWebCommon):
         self.assertEqual(len(mail), 1)
         return mail, re.sub(r'[ \t\r\n]+', ' ', lxml.html.fromstring(mail.body_html).text_content())
 
+    def load_french(self):
+        """French active, with the add-on's French terms (the template's too)."""
+        self.env['res.lang']._activate_lang('fr_FR')
+        self.env.flush_all()  # The terms' importer asks the database which languages are active.
+        self.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
+
     @staticmethod
     def in_paris(payment, lang):
         """The link's expiry and the installments' dates as the customer reads them."""
@@ -215,8 +221,7 @@ class TestBackOffice(AlmaWebCommon):
     def test_the_links_email_in_french_for_a_french_contact(self):
         """Issue 18, item 8: greeting, the clinic, the invoice, amount, plan, schedule, expiry
         and the link, in French; the invoice's chatter says it was sent."""
-        self.env['res.lang']._activate_lang('fr_FR')
-        self.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
+        self.load_french()
         self.marie.write({'lang': 'fr_FR', 'tz': 'Europe/Paris'})
         invoice = self.invoice_for(399.0)
         self.send(invoice, contact_id=self.marie.id, send_mode='email')
@@ -243,8 +248,7 @@ class TestBackOffice(AlmaWebCommon):
             f"the invoice's history, in the user's language: {notes}")
 
     def test_the_links_email_in_english_for_an_english_contact(self):
-        self.env['res.lang']._activate_lang('fr_FR')
-        self.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
+        self.load_french()
         self.company.partner_id.lang = 'fr_FR'  # A French clinic, an English customer.
         self.jean.write({'lang': 'en_US', 'tz': 'Europe/Paris'})
         invoice = self.invoice_for(399.0)

@@ -298,7 +298,7 @@ class AlmaPaymentWizard(models.TransientModel):
         """The dialog's own polling, every few seconds while the link waits, as the till's:
         ask Alma where the payment is; an accepted payment pays the invoice now.
 
-        :return: the payment's state, or False when there is none
+        :return: the payment's state
         """
         return self._alma_follow(self._alma_checked_payment())
 

@@ -202,14 +202,22 @@ class AlmaFeeLine(models.Model):
         return self.sudo()
 
     def action_toggle_settled(self):
-        """The double-click of the grid: settle a line, or un-settle it."""
+        """The double-click of the grid: settle a line, or un-settle it; says what it did."""
         user = self.env.user
+        messages = []
         for line in self._alma_check_bookkeeper().with_context(alma_settled_by=user.id):
             if line.settled:
                 line._alma_unsettle()
+                messages.append(self.env._("Transfer marked as not received for %s.",
+                                           line.origin))
             else:
                 line._alma_settle()
-        return True
+                messages.append(self.env._("Transfer received marked for %s.", line.origin))
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {'type': 'success', 'message': "\n".join(messages)},
+        }
 
     def action_mark_settled(self):
         lines = self._alma_check_bookkeeper().with_context(alma_settled_by=self.env.user.id)
@@ -223,11 +231,15 @@ class AlmaFeeLine(models.Model):
         bank = self.env['account.journal'].search([
             ('type', '=', 'bank'), ('company_id', '=', company.id),
             ('id', '!=', self.provider_id.sudo().journal_id.id)], limit=1)
+        # Alma pays a line on its expected payout date: the transfer of these lines arrives
+        # on the last of them.
+        payout_dates = [date for date in self.mapped('payout_date') if date]
         transfer = self.env['alma.transfer'].create({
             'line_ids': [Command.set(self.ids)],
             'company_id': company.id,
             'currency_id': self.currency_id.id,
             'journal_id': bank.id,
+            'date': max(payout_dates) if payout_dates else fields.Date.context_today(self),
         })
         return {
             'type': 'ir.actions.act_window',
@@ -257,21 +269,22 @@ class AlmaFeeLine(models.Model):
     def _alma_record_transfer(self, journal, date):
         """Settle these lines and book Alma's transfer of their net amount to `journal`'s bank.
 
-        The transfer moves the net from Alma's outstanding receipts to the bank's (where the
-        bank statement line reconciles it as any receipt), then what is open on Alma's
-        outstanding receipts up to that day is reconciled: sales, refunds, fees, transfer.
+        The transfer moves the net from Alma's outstanding receipts to the account where Odoo
+        books a receipt on that bank journal (where the bank statement line reconciles it as
+        any receipt); then the items these lines put on Alma's outstanding receipts (their
+        sales, refunds and fee entries) are reconciled with it, and nothing else.
         """
         lines = self._alma_check_transfer().with_context(alma_settled_by=self.env.user.id)
         if journal.company_id != lines.company_id:
             raise UserError(self.env._("Choose a bank account of %s.", lines.company_id.name))
+        lines._alma_check_booked()
         lines.filtered(lambda line: not line.settled)._alma_settle()
         provider = lines.provider_id
         outstanding = provider._alma_outstanding_account()
-        bank_account = journal.inbound_payment_method_line_ids[:1].payment_account_id \
-            or journal.company_id.account_journal_payment_debit_account_id
         net_cents = sum(line.gross_cents - line.fee_cents - line.fee_vat_cents for line in lines)
         net = from_cents(abs(net_cents))
         received = net_cents >= 0  # Refunds beyond the sales: Alma takes money back.
+        bank_account = self._alma_receipt_account(journal, 'inbound' if received else 'outbound')
         label = self.env._("Alma transfer of %(count)s lines, %(date)s",
                            count=len(lines), date=fields.Date.to_string(date))
         move = self.env['account.move'].sudo().create({
@@ -291,11 +304,71 @@ class AlmaFeeLine(models.Model):
         })
         move.action_post()
         lines.transfer_move_id = move
-        self.env['account.move.line'].sudo().search([
-            ('account_id', '=', outstanding.id), ('company_id', '=', provider.company_id.id),
-            ('parent_state', '=', 'posted'), ('reconciled', '=', False), ('date', '<=', date),
-        ]).reconcile()
+        items = lines._alma_outstanding_items(outstanding) | move.line_ids.filtered(
+            lambda item: item.account_id == outstanding)
+        items.filtered(lambda item: not item.reconciled).reconcile()
         return move
+
+    @api.model
+    def _alma_receipt_account(self, journal, payment_type):
+        """Where Odoo 18 books a payment of `payment_type` on `journal`: its method line's
+        outstanding account, else the chart's outstanding receipts (or payments), else the
+        company's transfer account (`account.payment`'s `_get_outstanding_account`)."""
+        # sudo: a bookkeeper reads the journal's settings to book, as account.payment does.
+        payment = self.env['account.payment'].sudo().new({
+            'journal_id': journal.id, 'company_id': journal.company_id.id,
+            'payment_type': payment_type,
+            'partner_type': 'customer' if payment_type == 'inbound' else 'supplier',
+        })
+        return (payment.payment_method_line_id.payment_account_id
+                or payment._get_outstanding_account(payment_type))
+
+    def _alma_refunds(self):
+        """The `alma.refund` of these refund lines."""
+        refund_ids = self.filtered('refund_id').mapped('refund_id')
+        return self.env['alma.refund'].sudo().search([
+            ('alma_refund_id', 'in', refund_ids),
+            ('payment_id', 'in', self.alma_payment_id.ids)]) if refund_ids else \
+            self.env['alma.refund']
+
+    def _alma_check_booked(self):
+        """Alma pays a till sale once its session is closed and booked: before, the sale is
+        not on Alma's outstanding receipts and the transfer could not settle it."""
+        for line in self:
+            pos_payment = (line._alma_refunds().pos_payment_id if line.refund_id
+                           else line.alma_payment_id.pos_payment_id)
+            session = pos_payment.session_id
+            if session and session.state != 'closed':
+                raise UserError(self.env._(
+                    "%(origin)s is in the till session %(session)s, still open: close the "
+                    "session first, then record Alma's transfer.",
+                    origin=line.origin, session=session.name))
+
+    def _alma_outstanding_items(self, outstanding):
+        """What these lines put on Alma's outstanding receipts `outstanding`, still open.
+
+        A till sale or refund is there through its session's Alma payment (one per session
+        and till method: its other Alma sales share it, and stay open for their own
+        transfer); an online or invoice payment through its transaction's payment; a refund
+        of a credit note or a transaction through its refund transaction's payment; the fees
+        through each line's fee entry.
+        """
+        # sudo: what these lines booked, to reconcile it, whoever records the transfer.
+        sale_payments = self.filtered(lambda line: not line.refund_id).alma_payment_id.sudo()
+        refunds = self._alma_refunds()
+        pos_payments = sale_payments.pos_payment_id | refunds.pos_payment_id
+        session_payments = self.env['account.payment'].sudo().search([
+            ('pos_session_id', 'in', pos_payments.session_id.ids),
+            ('pos_payment_method_id', 'in', pos_payments.payment_method_id.ids),
+        ]) if pos_payments else self.env['account.payment']
+        references = [ref for ref in sale_payments.mapped('transaction_reference')
+                      + refunds.mapped('transaction_reference') if ref]
+        transactions = self.env['payment.transaction'].sudo().search(
+            [('reference', 'in', references)]) if references else self.env['payment.transaction']
+        moves = session_payments.move_id | transactions.payment_id.move_id | self.sudo().move_id
+        return moves.line_ids.filtered(
+            lambda item: item.account_id == outstanding and item.parent_state == 'posted'
+            and not item.reconciled)
 
     def _alma_settle(self):
         for line in self:
@@ -307,6 +380,12 @@ class AlmaFeeLine(models.Model):
             })
 
     def _alma_unsettle(self):
+        recorded = self.filtered('transfer_move_id')
+        if recorded:
+            raise UserError(self.env._(
+                "Alma's transfer of %(origin)s is recorded (%(entry)s): a line paid by a "
+                "recorded transfer stays settled.",
+                origin=recorded[0].origin, entry=recorded[0].transfer_move_id.name))
         for line in self:
             if line.move_id:
                 line.move_id._reverse_moves(

@@ -142,6 +142,20 @@ class TestAlmaFeeLine(AlmaPosCommon):
         self.assertTrue(move.reversal_move_ids)
         self.assertEqual(move.reversal_move_ids.state, 'posted')
 
+    def test_double_click_says_what_it_did(self):
+        """Issue 18.10: settling a line by double-click gives a message (Community's accounting
+        administrator, no hidden group)."""
+        line = self.line_of(self.accepted_payment()).with_user(self.accounting_manager)
+        action = line.action_toggle_settled()
+        self.assertTrue(line.settled)
+        self.assertEqual(action['tag'], 'display_notification')
+        self.assertEqual(action['params']['message'],
+                         "Transfer received marked for Order 00001-001-0001.")
+        action = line.action_toggle_settled()
+        self.assertFalse(line.settled)
+        self.assertEqual(action['params']['message'],
+                         "Transfer marked as not received for Order 00001-001-0001.")
+
     def test_net_payout_reconciles_exactly(self):
         payment = self.accepted_payment()
         line = self.line_of(payment)

@@ -3,6 +3,7 @@ import logging
 import uuid
 
 from odoo import Command, fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.payment_alma.tests.common import AlmaPosCommon
@@ -94,6 +95,7 @@ class TestAlmaBooks(AlmaPosCommon):
         self.assertEqual(transfer.journal_id, bank)
         net_cents = sum(line.gross_cents - line.fee_cents - line.fee_vat_cents for line in lines)
         self.assertEqual(transfer.amount, net_cents / 100)
+        transfer.amount_received = net_cents / 100  # As the bank statement shows it.
         transfer.with_user(self.accounting_manager).action_confirm()
 
         self.assertTrue(all(lines.mapped('settled')))
@@ -113,8 +115,127 @@ class TestAlmaBooks(AlmaPosCommon):
         received = self.env['account.move.line'].search([
             ('move_id', '=', lines.transfer_move_id.id), ('account_id', '!=', outstanding.id)])
         self.assertEqual(round(received.balance * 100), net_cents)
-        self.assertEqual(lines.transfer_move_id.date, fields.Date.context_today(lines))
+        self.assertEqual(lines.transfer_move_id.date, max(lines.mapped('payout_date')))
         self.log_the_month(lines, net_cents)
+
+    # === Alma's transfer settles exactly what it pays (issues 18.1, 23.1 and 23.2) === #
+
+    def two_till_sales_and_an_open_receipt(self):
+        """Two till sales of a closed session, and an invoice paid online the same day that
+        Alma's transfer does not pay (yet): its receipt waits on Alma's outstanding receipts."""
+        self.main_pos_config.with_user(self.pos_user).open_ui()
+        session = self.main_pos_config.current_session_id
+        sales = self.till_sale(399.0, 'plan_3x', False) | self.till_sale(120.5, 'plan_2x', False)
+        session.post_closing_cash_details(0)
+        session.close_session_from_ui()
+        self.assertEqual(session.state, 'closed')
+        invoice = self.invoice_paid_online()
+        self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
+        lines = self.env['alma.fee.line'].search([('alma_payment_id', 'in', sales.ids)])
+        self.assertEqual(len(lines), 2)
+        return lines, invoice
+
+    def record_transfer(self, lines):
+        """The bookkeeper (only Community's accounting administrator group) records it, with
+        the amount of the bank statement: the lines' net."""
+        bookkeeper = self.accounting_manager
+        action = lines.with_user(bookkeeper).action_alma_record_transfer()
+        transfer = self.env['alma.transfer'].with_user(bookkeeper).browse(action['res_id'])
+        self.assertEqual(transfer.date, max(lines.mapped('payout_date')),
+                         "the dialog proposes the lines' expected payout date")
+        self.assertNotEqual(transfer.date, fields.Date.context_today(lines))
+        net_cents = sum(line.gross_cents - line.fee_cents - line.fee_vat_cents for line in lines)
+        self.assertEqual(transfer.amount, from_cents(net_cents), "the net it expects")
+        transfer.amount_received = from_cents(net_cents)
+        self.assertFalse(transfer.difference_note)
+        transfer.action_confirm()
+        return transfer, net_cents
+
+    def assert_settles_exactly_its_lines(self, lines, invoice, net_cents, bank_account):
+        outstanding = self.alma._alma_outstanding_account()
+        items = self.env['account.move.line'].search([('account_id', '=', outstanding.id)])
+        session_payment = self.env['account.payment'].search([
+            ('pos_session_id', '!=', False),
+            ('pos_payment_method_id', '=', self.alma_pos_method.id)])
+        sales_items = session_payment.move_id.line_ids & items
+        fee_items = lines.move_id.line_ids & items
+        self.assertEqual(len(sales_items), 1)
+        self.assertEqual(len(fee_items), 2)
+        self.assertTrue(all((sales_items | fee_items).mapped('reconciled')),
+                        "the two sales and their fees are reconciled with the transfer")
+        transfer_item = lines.transfer_move_id.line_ids & items
+        self.assertTrue(transfer_item.reconciled)
+        self.assertEqual(round(-transfer_item.balance * 100), net_cents)
+        other = invoice.transaction_ids.payment_id.move_id.line_ids & items
+        self.assertEqual(len(other), 1)
+        self.assertFalse(other.reconciled, "the invoice paid online, not in this transfer, "
+                                           "is still owed by Alma")
+        self.assertEqual(other.amount_residual, 399.0)
+        self.assertEqual(round(sum(items.mapped('amount_residual')), 2), 399.0)
+        received = lines.transfer_move_id.line_ids - transfer_item
+        self.assertEqual(received.account_id, bank_account)
+        self.assertEqual(round(received.balance * 100), net_cents,
+                         "the bank's outstanding receipts hold the net")
+        self.assertTrue(all(lines.mapped('settled')))
+
+    def bank(self):
+        return self.env['account.journal'].search([
+            ('type', '=', 'bank'), ('company_id', '=', self.alma.company_id.id),
+            ('id', '!=', self.alma.journal_id.id)], limit=1)
+
+    def test_transfer_on_a_bank_journal_with_an_outstanding_account(self):
+        receipts = self.env['account.account'].create({
+            'name': "Encaissements en attente Banque", 'code': '511900',
+            'account_type': 'asset_current', 'reconcile': True,
+        })
+        self.bank().inbound_payment_method_line_ids.payment_account_id = receipts
+        lines, invoice = self.two_till_sales_and_an_open_receipt()
+        _transfer, net_cents = self.record_transfer(lines)
+        self.assert_settles_exactly_its_lines(lines, invoice, net_cents, receipts)
+
+    def test_transfer_on_a_bank_journal_without_an_outstanding_account(self):
+        """The clinic's ordinary bank journal (the French chart's): Odoo 18 books a receipt
+        there on the chart's outstanding receipts."""
+        # Odoo's test company gives its bank an outstanding account; the clinic's has none.
+        self.bank().inbound_payment_method_line_ids.payment_account_id = False
+        chart = self.env['account.chart.template'].with_company(self.alma.company_id)
+        receipts = chart.ref('account_journal_payment_debit_account_id')
+        lines, invoice = self.two_till_sales_and_an_open_receipt()
+        _transfer, net_cents = self.record_transfer(lines)
+        self.assert_settles_exactly_its_lines(lines, invoice, net_cents, receipts)
+
+    def test_a_difference_is_named_and_nothing_is_posted(self):
+        lines, _invoice = self.two_till_sales_and_an_open_receipt()
+        first = lines.sorted('gross_cents')[-1]
+        action = lines.with_user(self.accounting_manager).action_alma_record_transfer()
+        transfer = self.env['alma.transfer'].with_user(self.accounting_manager).browse(
+            action['res_id'])
+        with self.assertRaisesRegex(UserError, "amount of Alma's transfer as the bank"):
+            transfer.action_confirm()
+        transfer.amount_received = first.net  # Alma paid only the first sale.
+        difference = first.net - transfer.amount
+        self.assertAlmostEqual(transfer.difference, difference)
+        self.assertIn(self.env.company.currency_id.format(difference), transfer.difference_note)
+        self.assertIn(self.env.company.currency_id.format(transfer.amount),
+                      transfer.difference_note)
+        with self.assertRaisesRegex(UserError, "a difference of"):
+            transfer.action_confirm()
+        self.assertFalse(lines.transfer_move_id)
+        self.assertFalse(any(lines.mapped('settled')), "nothing posted")
+        # The bookkeeper takes the other sale out: the transfer pays the first one only.
+        transfer.line_ids = first
+        self.assertFalse(transfer.difference_note)
+        transfer.action_confirm()
+        self.assertEqual(lines.mapped('settled'), [line == first for line in lines])
+
+    def test_a_recorded_transfer_keeps_its_lines_settled(self):
+        lines, _invoice = self.two_till_sales_and_an_open_receipt()
+        self.record_transfer(lines)
+        with self.assertRaisesRegex(UserError, "transfer of .* is recorded"):
+            lines[:1].with_user(self.accounting_manager).action_toggle_settled()
+        self.assertTrue(all(lines.mapped('settled')))
+        self.assertTrue(all(lines.move_id.line_ids.filtered('account_id.reconcile')
+                            .mapped('reconciled')))
 
     def log_the_month(self, lines, net_cents):
         """The month as the README shows it (copied from this log), its columns adding up."""

@@ -15,6 +15,7 @@ export class AlmaFeeListRenderer extends ListRenderer {
         super.setup();
         this.orm = useService("orm");
         this.dialog = useService("dialog");
+        this.notification = useService("notification");
         onMounted(() => {
             this.tableRef.el.addEventListener("dblclick", (ev) => this.onRowDoubleClicked(ev));
         });
@@ -44,7 +45,11 @@ export class AlmaFeeListRenderer extends ListRenderer {
     }
 
     async toggleSettled(record) {
-        await this.orm.call("alma.fee.line", "action_toggle_settled", [[record.resId]]);
+        const action = await this.orm.call("alma.fee.line", "action_toggle_settled", [
+            [record.resId],
+        ]);
+        // Say what was done: the tick alone is easy to miss.
+        this.notification.add(action.params.message, { type: action.params.type });
         // Reload this line only: it stays in view, ticked, until the next search.
         await record.load();
     }

@@ -29,6 +29,10 @@ registry.category("web_tour.tours").add("alma_fee_grid", {
             trigger: ".o_data_row:first-child td[name=settled_mark].text-success:contains('✓')",
         },
         {
+            content: "A message says which line was marked",
+            trigger: ".o_notification:contains('Transfer received marked for Order 00001-001-0001')",
+        },
+        {
             content: "Show what is settled",
             trigger: ".o_searchview_dropdown_toggler",
             run: "click",

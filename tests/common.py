@@ -380,13 +380,18 @@ class ClinicCommon(StandinMixin, HttpCase):
         cls.alma_pos_method = cls.till.payment_method_ids.filtered(
             lambda method: method.use_payment_terminal == 'alma')
 
-    def clinic_payment_accepted(self, amount=399.0, plan='payment_alma.plan_3x'):
+    @property
+    def jean(self):
+        return self.customers.filtered(lambda partner: partner.name == "Jean Martin")
+
+    def clinic_payment_accepted(self, amount=399.0, plan='payment_alma.plan_3x', line_uuid=None,
+                                order_uuid=None):
         """An Alma payment of Jean Martin's, sent from the till by its cashier and paid."""
         self.till.with_user(self.cashier).open_ui()
-        jean = self.customers.filtered(lambda partner: partner.name == "Jean Martin")
-        line_uuid = str(uuid.uuid4())
+        jean = self.jean
+        line_uuid = line_uuid or str(uuid.uuid4())
         answer = self.alma_pos_method.with_user(self.cashier).alma_send({
-            'pos_payment_uuid': line_uuid, 'pos_order_uuid': str(uuid.uuid4()),
+            'pos_payment_uuid': line_uuid, 'pos_order_uuid': order_uuid or str(uuid.uuid4()),
             'amount': amount, 'plan_id': self.env.ref(plan).id, 'contact_id': jean.id,
             'partner_id': jean.id, 'send_mode': 'link',
         })
@@ -395,4 +400,37 @@ class ClinicCommon(StandinMixin, HttpCase):
         self.standin.pay(payment.alma_id)
         self.alma_pos_method.with_user(self.cashier).alma_get_status(line_uuid)
         self.assertEqual(payment.state, 'accepted')
+        return payment
+
+    def clinic_till_sale(self, product_name):
+        """Jean Martin buys `product_name` at the till, paid with Alma: the order as the till
+        syncs it (VAT included), and its Alma payment."""
+        product = self.env['product.product'].search(
+            [('name', '=', product_name), ('company_id', '=', self.clinic.id)])
+        taxes = product.taxes_id.compute_all(product.list_price, product=product)
+        total = taxes['total_included']
+        line_uuid, order_uuid = str(uuid.uuid4()), str(uuid.uuid4())
+        payment = self.clinic_payment_accepted(total, line_uuid=line_uuid, order_uuid=order_uuid)
+        session = self.till.current_session_id
+        result = self.env['pos.order'].with_user(self.cashier).sync_from_ui([{
+            'uuid': order_uuid, 'name': f"Commande {order_uuid}", 'session_id': session.id,
+            'pricelist_id': self.till.pricelist_id.id, 'partner_id': self.jean.id,
+            'user_id': self.cashier.id, 'sequence_number': 1,
+            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
+            'amount_paid': total, 'amount_total': total,
+            'amount_tax': total - taxes['total_excluded'], 'amount_return': 0,
+            'fiscal_position_id': False, 'last_order_preparation_change': '{}',
+            'to_invoice': False, 'state': 'paid',
+            'lines': [Command.create({
+                'product_id': product.id, 'qty': 1, 'price_unit': product.list_price,
+                'price_subtotal': taxes['total_excluded'], 'price_subtotal_incl': total,
+                'tax_ids': [Command.set(product.taxes_id.ids)], 'pack_lot_ids': [],
+            })],
+            'payment_ids': [Command.create({
+                'uuid': line_uuid, 'amount': total, 'name': fields.Datetime.now(),
+                'payment_method_id': self.alma_pos_method.id,
+            })],
+        }])
+        order = self.env['pos.order'].browse(result['pos.order'][0]['id'])
+        self.assertEqual(order.state, 'paid')
         return payment

@@ -103,3 +103,40 @@ class TestClinicAdministrator(ClinicCommon):
         self.start_tour(f'/odoo/action-payment.action_payment_provider/{self.alma.id}',
                         'AlmaClinicAdminChecksTheConnection', login=self.admin.login)
         self.assertEqual(self.alma.alma_merchant_name, "Clinique des Lilas (Alma stand-in)")
+
+
+@tagged('post_install', '-at_install')
+class TestClinicBookkeeper(ClinicCommon):
+    """Journey 5: the clinic's bookkeeper (`compta`, Billing only) and Alma's transfer."""
+
+    def test_marks_a_transfer_and_records_it_on_the_clinics_bank(self):
+        payments = (self.clinic_till_sale("Stérilisation chienne (ovariectomie)")
+                    | self.clinic_till_sale("Stérilisation chatte"))
+        session = self.till.current_session_id
+        session.post_closing_cash_details(0)
+        session.close_session_from_ui()
+        self.assertEqual(session.state, 'closed')
+
+        self.start_tour('/odoo/action-payment_alma.action_alma_fee_line',
+                        'AlmaClinicBookkeeperTransfer', login=self.bookkeeper.login)
+
+        lines = self.env['alma.fee.line'].search([('alma_payment_id', 'in', payments.ids)])
+        self.assertEqual(len(lines), 2)
+        self.assertTrue(all(lines.mapped('settled')))
+        transfer = lines.transfer_move_id
+        self.assertEqual(len(transfer), 1)
+        self.assertEqual(transfer.state, 'posted')
+        # The net leaves Alma's outstanding receipts for the clinic's bank.
+        outstanding = self.alma._alma_outstanding_account()
+        received = transfer.line_ids.filtered('debit')
+        self.assertNotEqual(received.account_id, outstanding)
+        self.assertAlmostEqual(received.debit, sum(lines.mapped('net')))
+        self.assertEqual(transfer.journal_id.company_id, self.clinic)
+        # Alma's outstanding receipts: nothing left open of these sales, fees and transfer.
+        open_items = self.env['account.move.line'].search([
+            ('account_id', '=', outstanding.id), ('company_id', '=', self.clinic.id),
+            ('parent_state', '=', 'posted'), ('reconciled', '=', False)])
+        self.assertFalse(open_items, open_items.mapped('name'))
+        self.assertAlmostEqual(sum(self.env['account.move.line'].search([
+            ('account_id', '=', outstanding.id), ('company_id', '=', self.clinic.id),
+            ('parent_state', '=', 'posted')]).mapped('balance')), 0.0)

@@ -51,3 +51,66 @@ registry.category("web_tour.tours").add("AlmaClinicAdminChecksTheConnection", {
         noErrorDialog("no error"),
     ],
 });
+
+registry.category("web_tour.tours").add("AlmaClinicBookkeeperTransfer", {
+    url: "/odoo/action-payment_alma.action_alma_fee_line",
+    steps: () => [
+        {
+            content: "Frais Alma: the two sales of the day, waiting for Alma's transfer",
+            trigger: ".o_list_renderer:has(.o_data_row:nth-child(2)):not(:has(.o_data_row:nth-child(3)))",
+        },
+        {
+            content: "the grid speaks French",
+            trigger: ".o_list_renderer thead:contains('Frais HT'):contains('Brut TTC')",
+        },
+        {
+            content: "double-click the first line: its transfer has arrived",
+            trigger: ".o_data_row:first-child td[name=partner_id]",
+            run: "dblclick",
+        },
+        {
+            content: "a green tick, and a word saying so",
+            trigger: ".o_data_row:first-child td[name=settled_mark]:contains('✓')",
+        },
+        { trigger: ".o_notification:contains('Virement reçu')" },
+        noErrorDialog("no error"),
+        {
+            content: "select both lines",
+            trigger: "thead .o_list_record_selector input",
+            run: "click",
+        },
+        {
+            content: "Virement reçu",
+            trigger: ".o_list_buttons button[name=action_alma_record_transfer], .o_control_panel button[name=action_alma_record_transfer]",
+            run: "click",
+        },
+        {
+            content: "the dialog proposes the clinic's bank and the expected net",
+            trigger: ".modal .o_field_widget[name=journal_id] input",
+            run() {
+                if (!this.anchor.value) {
+                    throw new Error("No bank journal proposed");
+                }
+            },
+        },
+        {
+            content: "the bookkeeper types the amount of the bank statement: the expected net",
+            trigger: ".modal .o_field_widget[name=amount_received] input",
+            async run(helpers) {
+                const expected = document.querySelector(".modal .o_field_widget[name=amount] span, .modal .o_field_widget[name=amount]");
+                const text = expected.textContent.replace(/[^\d,.-]/g, "").replace(/\./g, "").replace(",", ".");
+                await helpers.edit(text);
+            },
+        },
+        {
+            content: "Enregistrer le virement",
+            trigger: ".modal button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            content: "recorded",
+            trigger: "body:not(:has(.modal))",
+        },
+        noErrorDialog("no error"),
+    ],
+});

@@ -66,6 +66,7 @@ class AlmaTransfer(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
+        self.line_ids._alma_check_transfer()  # Rights first: the lines come from the browser.
         if not self.amount_received and self.amount:
             raise UserError(self.env._(
                 "Enter the amount of Alma's transfer as the bank statement shows it."))

@@ -14,3 +14,4 @@ from . import test_pos_refunds
 from . import test_french
 from . import test_books
 from . import test_no_english
+from . import test_rights

@@ -153,7 +153,7 @@ class TestPaymentProvider(AlmaCommon):
             values = answer or provider.web_read(spec)
             text = json.dumps(values, default=str)
             self.assertNotIn('sk_test_standin', text)
-            self.assertNotIn('nopayments', text)
+            self.assertNotIn('sk_test_nopayments', text)
             return values[0]
 
         values = form_read()

@@ -90,7 +90,7 @@ class TestRights(AlmaPosCommon):
         # Not a payment of the website or of an invoice, nor the bookkeeping's fee lines.
         Payment = self.env['alma.payment'].with_user(self.pos_admin)
         self.assertIn(self.payment, Payment.search([]))
-        self.assertFalse(Payment.search([('pos_config_id', '=', False)]))
+        self.assertFalse(Payment.search([('pos_payment_method_id', '=', False)]))
         with self.assertRaises(AccessError):
             self.web_payment.with_user(self.pos_admin).read(['reference'])
         with self.assertRaises(AccessError):

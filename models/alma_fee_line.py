@@ -6,7 +6,7 @@ import xlsxwriter
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.payment_alma.utils.money import from_cents
+from odoo.addons.payment_alma.utils.money import from_cents, without_cents_fields
 
 
 class AlmaFeeLine(models.Model):
@@ -69,6 +69,12 @@ class AlmaFeeLine(models.Model):
         'one_line_per_payment_or_refund', 'unique(alma_payment_id, refund_id)',
         "Each Alma payment and refund has one fee line.",
     )]
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        """Override of `base` to keep the integer cents out of the search's filters and
+        groupings (see `without_cents_fields`)."""
+        return without_cents_fields(self, super().fields_get(allfields, attributes))
 
     @api.depends('gross_cents', 'customer_fee_cents', 'fee_cents', 'fee_vat_cents',
                  'alma_fee_cents', 'alma_fee_known', 'absorbed_fee_cents')

@@ -18,7 +18,13 @@ from odoo.tools import split_every
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
-from odoo.addons.payment_alma.utils.money import from_cents, prorate, to_cents, vat_on
+from odoo.addons.payment_alma.utils.money import (
+    from_cents,
+    prorate,
+    to_cents,
+    vat_on,
+    without_cents_fields,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -148,6 +154,12 @@ class AlmaPayment(models.Model):
         ('pos_payment_unique', 'unique(pos_payment_id)',
          "This Alma payment has already paid a line of the till."),
     ]
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        """Override of `base` to keep the integer cents out of the search's filters and
+        groupings (see `without_cents_fields`)."""
+        return without_cents_fields(self, super().fields_get(allfields, attributes))
 
     def init(self):
         # One live Alma payment per sale, even for two requests at the same instant.

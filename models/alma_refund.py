@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.payment_alma.models.alma_payment import LOST_ANSWER_GRACE
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
-from odoo.addons.payment_alma.utils.money import from_cents
+from odoo.addons.payment_alma.utils.money import from_cents, without_cents_fields
 
 _logger = logging.getLogger(__name__)
 
@@ -71,6 +71,12 @@ class AlmaRefund(models.Model):
         ('pos_payment_unique', 'unique(pos_payment_id)',
          "This Alma refund is already recorded on a line of the till."),
     ]
+
+    @api.model
+    def fields_get(self, allfields=None, attributes=None):
+        """Override of `base` to keep the integer cents out of the search's filters and
+        groupings (see `without_cents_fields`)."""
+        return without_cents_fields(self, super().fields_get(allfields, attributes))
 
     def init(self):
         # One refund per key; a refused one may be asked again.

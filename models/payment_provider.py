@@ -23,14 +23,32 @@ class PaymentProvider(models.Model):
     _inherit = 'payment.provider'
 
     code = fields.Selection(selection_add=[('alma', "Alma")], ondelete={'alma': 'set default'})
+    # The keys are read by the server only (sudo), never sent to a browser, not even an
+    # administrator's: they are in no view, and the form writes them through the *_input fields.
     alma_api_key_live = fields.Char(
-        string="Alma Live API Key", groups='base.group_system', copy=False,
+        string="Alma Live API Key", groups=fields.NO_ACCESS, copy=False,
         help="The key starting with sk_live_, from the Alma dashboard.",
     )
     alma_api_key_test = fields.Char(
-        string="Alma Test API Key", groups='base.group_system', copy=False,
+        string="Alma Test API Key", groups=fields.NO_ACCESS, copy=False,
         help="The key starting with sk_test_, from the Alma sandbox dashboard.",
     )
+    alma_api_key_live_input = fields.Char(
+        string="Alma Live API Key", groups='base.group_system',
+        compute='_compute_alma_api_key_inputs', inverse='_inverse_alma_api_key_live_input',
+        help="Type the key starting with sk_live_, from the Alma dashboard, to set or replace "
+             "it. A saved key is never shown.",
+    )
+    alma_api_key_test_input = fields.Char(
+        string="Alma Test API Key", groups='base.group_system',
+        compute='_compute_alma_api_key_inputs', inverse='_inverse_alma_api_key_test_input',
+        help="Type the key starting with sk_test_, from the Alma sandbox dashboard, to set or "
+             "replace it. A saved key is never shown.",
+    )
+    alma_api_key_live_hint = fields.Char(
+        string="Saved Live Key", groups='base.group_system', compute='_compute_alma_api_key_hints')
+    alma_api_key_test_hint = fields.Char(
+        string="Saved Test Key", groups='base.group_system', compute='_compute_alma_api_key_hints')
     alma_api_url = fields.Char(
         string="Alma API URL", groups='base.group_system',
         help="Leave empty: each key goes to its own Alma host (sk_test_ keys to the sandbox, "
@@ -67,6 +85,45 @@ class PaymentProvider(models.Model):
         help="The `origin` sent to Alma for in-store payments. Alma applies its in-store (pos) "
              "fee plans to origins starting with pos_; change it only if Alma asks.",
     )
+
+    # === COMPUTE METHODS === #
+
+    def _compute_alma_api_key_inputs(self):
+        """A key's field is only for typing a new one: it always starts empty."""
+        self.alma_api_key_live_input = self.alma_api_key_test_input = False
+
+    def _inverse_alma_api_key_live_input(self):
+        self._alma_save_api_key('live')
+
+    def _inverse_alma_api_key_test_input(self):
+        self._alma_save_api_key('test')
+
+    def _alma_save_api_key(self, kind):
+        """Save the key typed in the form; an empty field keeps the saved key."""
+        input_name = f'alma_api_key_{kind}_input'
+        for provider in self:
+            key = (provider[input_name] or '').strip()
+            if key:
+                # sudo: the saved keys are the server's only; the input field is for
+                # administrators only (its groups).
+                provider.sudo()[f'alma_api_key_{kind}'] = key
+            provider.invalidate_recordset([input_name])  # Not even sent back to the browser.
+
+    @api.depends('alma_api_key_live', 'alma_api_key_test')
+    def _compute_alma_api_key_hints(self):
+        """Whether a key is saved, shown by its prefix only (sk_test_…), never by its value."""
+        for provider in self:
+            # sudo: the prefix only of the keys leaves the server.
+            saved = provider.sudo()
+            provider.alma_api_key_live_hint = self._alma_key_hint(saved.alma_api_key_live)
+            provider.alma_api_key_test_hint = self._alma_key_hint(saved.alma_api_key_test)
+
+    def _alma_key_hint(self, key):
+        if not key:
+            return False
+        prefix = next((prefix for prefix in (const.LIVE_KEY_PREFIX, const.TEST_KEY_PREFIX)
+                       if key.startswith(prefix)), '')
+        return self.env._("%(prefix)s… (saved)", prefix=prefix)
 
     # === CONSTRAINTS === #
 
@@ -350,6 +407,19 @@ class PaymentProvider(models.Model):
                 'next': {'type': 'ir.actions.act_window_close'},
             },
         }
+
+    def action_alma_clear_api_key(self):
+        """Forget the saved key the button's context names ('test' or 'live'): a key is never
+        shown, so it cannot be erased in its field."""
+        self.ensure_one()
+        if not self.env.user.has_group('base.group_system'):
+            raise AccessError(self.env._("Only administrators can change the Alma keys."))
+        kind = self.env.context.get('alma_key')
+        if kind not in ('test', 'live'):
+            raise UserError(self.env._("Which Alma key should be removed?"))
+        # sudo: the saved keys are the server's only; an administrator, checked just above.
+        self.sudo().write({f'alma_api_key_{kind}': False})
+        return True
 
     def _alma_compare_merchants(self, merchants):
         """Return warnings when the test and live keys seem to be of two businesses.

@@ -1,9 +1,11 @@
 import uuid
 
 import requests
+from lxml import etree
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user
+from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.payment.tests.common import PaymentCommon
@@ -19,6 +21,43 @@ def get_standin():
     if _standin is None:
         _standin = StandIn(host='127.0.0.1', port=0).start()
     return _standin
+
+
+def web_specification(model, arch):
+    """The `specification` the web client sends to `web_read` / `web_search_read` for a view
+    (`arch` as `get_views` gives it to the user): every field of the view, a many2one's name,
+    an x2many's fields in its own subview (or its name)."""
+    tree = etree.fromstring(arch) if isinstance(arch, str) else arch
+    level = tree.xpath('count(ancestor::field)')
+    spec = {}
+    for node in tree.xpath(f'.//field[count(ancestor::field) = {level}]'):
+        field = model._fields[node.get('name')]
+        if field.type == 'many2one':
+            spec[field.name] = {'fields': {'display_name': {}}}
+        elif field.type in ('one2many', 'many2many'):
+            subview = next(iter(node.xpath('./list | ./kanban')), None)
+            comodel = model.env[field.comodel_name]
+            spec[field.name] = {'fields': web_specification(comodel, subview)
+                                if subview is not None else {'display_name': {}}}
+        else:
+            spec[field.name] = {}
+    return spec
+
+
+def web_open(model, action_xmlid):
+    """What the web client reads when a user (`model.env.user`) opens a window action's list,
+    then each listed record in its form: {'list': records read, 'form': [each record read]}."""
+    action = model.env['ir.actions.act_window'].sudo()._for_xml_id(action_xmlid)
+    view_types = action['view_mode'].split(',')
+    views = model.get_views([(False, view_type) for view_type in [*view_types, 'search']])
+    domain = safe_eval(action.get('domain') or '[]')
+    listed = model.web_search_read(
+        domain, web_specification(model, views['views']['list']['arch']), limit=80)['records']
+    read = {'list': listed, 'form': []}
+    if 'form' in views['views']:
+        spec = {'display_name': {}, **web_specification(model, views['views']['form']['arch'])}
+        read['form'] = [model.browse(record['id']).web_read(spec)[0] for record in listed]
+    return read
 
 
 class StandinMixin:

@@ -1,10 +1,12 @@
+import json
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.payment_alma import const
-from odoo.addons.payment_alma.tests.common import AlmaCommon
+from odoo.addons.payment_alma.tests.common import AlmaCommon, web_specification
 
 
 @tagged('post_install', '-at_install')
@@ -124,12 +126,69 @@ class TestPaymentProvider(AlmaCommon):
             self.alma._alma_get_api_key()
 
     def test_api_keys_are_for_administrators_only(self):
-        for field in ('alma_api_key_test', 'alma_api_key_live', 'alma_api_url'):
+        for field in ('alma_api_key_test', 'alma_api_key_live'):
+            self.assertEqual(self.alma._fields[field].groups, fields.NO_ACCESS)
+        for field in ('alma_api_key_test_input', 'alma_api_key_live_input', 'alma_api_url'):
             self.assertEqual(self.alma._fields[field].groups, 'base.group_system')
-        for group in ('account.group_account_manager', 'point_of_sale.group_pos_manager'):
+        for group in ('account.group_account_manager', 'point_of_sale.group_pos_manager',
+                      'base.group_system'):
             user = self.env['res.users'].create({
                 'name': group, 'login': group,
                 'groups_id': [(6, 0, self.env.ref(group).ids)],
             })
             with self.assertRaises(AccessError):
                 self.alma.with_user(user).read(['alma_api_key_test'])
+
+    def test_keys_never_reach_the_administrators_browser(self):
+        """The provider's form, as the web client reads and saves it for the administrator,
+        tells whether a key is saved and its prefix, never its value; a key is still set,
+        replaced, used and removed through the form."""
+        admin = new_test_user(self.env, login='alma_admin',
+                              groups='base.group_system,account.group_account_manager')
+        provider = self.alma.with_user(admin)
+        form = provider.get_views([(False, 'form')])['views']['form']['arch']
+        spec = {'display_name': {}, **web_specification(provider, form)}
+
+        def form_read(answer=None):
+            values = answer or provider.web_read(spec)
+            text = json.dumps(values, default=str)
+            self.assertNotIn('sk_test_standin', text)
+            self.assertNotIn('sk_test_nopayments', text)
+            return values[0]
+
+        values = form_read()
+        self.assertEqual(values['alma_api_key_test_hint'], "sk_test_… (saved)")
+        self.assertFalse(values['alma_api_key_live_hint'])
+        self.assertFalse(values['alma_api_key_test_input'])
+        self.assertNotIn('alma_api_key_test', provider.fields_get())
+        with self.assertRaises(AccessError):
+            provider.read(['alma_api_key_test'])
+
+        # Replaced through the form: the saved key is the new one, which the answer omits.
+        form_read(provider.web_save({'alma_api_key_test_input': ' sk_test_nopayments '}, spec))
+        self.env.invalidate_all()
+        self.assertEqual(self.alma.alma_api_key_test, 'sk_test_nopayments')
+        action = provider.action_alma_check_connection()
+        self.assertIn("cannot create payments yet", action['params']['message'])
+        # Saved again with the field left empty: the key stays.
+        form_read(provider.web_save({'alma_api_key_test_input': False, 'alma_cash_in_delay': 8},
+                                    spec))
+        self.assertEqual(self.alma.alma_api_key_test, 'sk_test_nopayments')
+        with self.assertRaisesRegex(ValidationError, "must start with sk_test_"):
+            provider.web_save({'alma_api_key_test_input': 'sk_live_standin'}, spec)
+
+        # Removed with the field's button.
+        provider.web_save({'alma_api_key_live_input': 'sk_live_standin'}, spec)
+        self.assertEqual(form_read()['alma_api_key_live_hint'], "sk_live_… (saved)")
+        provider.with_context(alma_key='live').action_alma_clear_api_key()
+        self.assertFalse(self.alma.alma_api_key_live)
+        self.assertFalse(form_read()['alma_api_key_live_hint'])
+        # An accounting administrator who is no Settings administrator changes no key.
+        accountant = new_test_user(self.env, login='alma_accountant',
+                                   groups='account.group_account_manager')
+        with self.assertRaises(AccessError):
+            self.alma.with_user(accountant).with_context(
+                alma_key='test').action_alma_clear_api_key()
+        with self.assertRaises(AccessError):
+            self.alma.with_user(accountant).write({'alma_api_key_test_input': 'sk_test_x'})
+        self.assertEqual(self.alma.alma_api_key_test, 'sk_test_nopayments')

@@ -30,3 +30,14 @@ def prorate(cents, part, whole):
     """Return `cents` * `part` / `whole`, rounded half up to the cent."""
     share = Decimal(cents) * Decimal(part) / Decimal(whole)
     return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def without_cents_fields(model, descriptions):
+    """Return `fields_get`'s `descriptions` without the integer cents (fields named *_cents)
+    outside debug mode: they are the code's exact amounts, which the search would offer to
+    filter and group by as "(centimes)"; users read the amounts in euros. The ORM, searches and
+    groupings in the code still use them (not `groups=`: every read would need sudo)."""
+    if model.env.su or model.env.user.has_group('base.group_no_one'):
+        return descriptions
+    return {name: description for name, description in descriptions.items()
+            if not name.endswith('_cents')}

@@ -199,10 +199,9 @@ class AlmaFeeLine(models.Model):
 
     def _alma_check_bookkeeper(self):
         """Bookkeepers settle lines but may not edit them: the write itself runs as superuser."""
-        user = self.env.user
-        # In Community, accounting managers are not "bookkeepers" (group_account_user).
-        if not (user.has_group('account.group_account_user')
-                or user.has_group('account.group_account_manager')):
+        # Billing ("Facturation") is a Community clinic's bookkeeper: the accounting's other
+        # groups (full accounting features, administrator) imply it.
+        if not self.env.user.has_group('account.group_account_invoice'):
             raise UserError(self.env._("Only bookkeepers can mark Alma transfers as received."))
         self.check_access('read')
         return self.sudo()

@@ -237,8 +237,9 @@ class TestAlmaFeeLine(AlmaPosCommon):
         # Our own bookkeeper, with another company's bank typed into the dialog.
         action = lines.with_user(self.bookkeeper).action_alma_record_transfer()
         transfer = self.env['alma.transfer'].with_user(self.bookkeeper).browse(action['res_id'])
-        transfer.sudo().write({'company_id': other['company'].id, 'journal_id': other_bank.id})
-        with self.assertRaises(UserError):
+        transfer.sudo().write({'company_id': other['company'].id, 'journal_id': other_bank.id,
+                               'amount_received': transfer.amount})
+        with self.assertRaisesRegex(UserError, "Choose a bank account of"):
             transfer.action_confirm()
 
         self.env.invalidate_all()

@@ -116,15 +116,9 @@ function onAlmasPage({ card = ACCEPTED_CARD, givesUp = false } = {}) {
 registry.category("web_tour.tours").add("AlmaPortalPayNow", {
     steps: () => [
         {
-            // A payment link opens the dialog by itself (account_payment's widget), maybe
-            // before the tour starts: "Pay now" is then below it.
-            content: "Pay now, unless the payment link opened the dialog already",
-            trigger: "#portal_pay",
-            run() {
-                if (!document.querySelector("#pay_with.show")) {
-                    document.querySelector("a[data-bs-target='#pay_with']").click();
-                }
-            },
+            content: "Pay now",
+            trigger: "a[data-bs-target='#pay_with']",
+            run: "click",
         },
         ...chooseAlma("P3X"),
         ...onAlmasPage(),

@@ -390,6 +390,12 @@ class ClinicCommon(StandinMixin, HttpCase):
     Paris time, and Alma is the local stand-in.
     """
 
+    def setUp(self):
+        super().setUp()
+        # Alma's notification would reach this test's server while the test itself holds the
+        # database: here the till's polling and the tests' reads learn of Alma's news.
+        self.standin.configure(ipn_delay=600)
+
     # The terms a clinic reads in the journeys: ours and those of the screens around them.
     french_modules = ['web', 'mail', 'account', 'payment', 'account_payment', 'portal',
                       'point_of_sale', 'payment_alma']

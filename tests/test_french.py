@@ -62,10 +62,10 @@ class TestFrench(AlmaPosCommon):
                     f"(France){nbsp}: vérifiez ses chiffres.",
             '01 23 45 67 89': f"C’est un numéro de fixe{nbsp}: Alma envoie son code par SMS à "
                               "un mobile.",
-            '06 99 88 77 66': f"C’est le numéro de {company.name}{nbsp}: Alma a besoin du mobile "
-                              "du client.",
-            '04 78 00 00 00': f"C’est le numéro de {company.name}{nbsp}: Alma a besoin du mobile "
-                              "du client.",
+            '06 99 88 77 66': f"C’est le numéro de la clinique ({company.name}){nbsp}: Alma a "
+                              "besoin du mobile du client.",
+            '04 78 00 00 00': f"C’est le numéro de la clinique ({company.name}){nbsp}: Alma a "
+                              "besoin du mobile du client.",
             '+33 6 55 44 33 22': f"C’est votre propre numéro{nbsp}: Alma a besoin du mobile du "
                                  "client.",
         }
@@ -73,8 +73,9 @@ class TestFrench(AlmaPosCommon):
             with self.subTest(mobile=mobile):
                 self.assertEqual(self.save_contact(mobile=mobile)['errors'], {'mobile': message})
         errors = self.save_contact(email=company.partner_id.email.upper())['errors']
-        self.assertEqual(errors['email'], f"C’est l’adresse e-mail de {company.name}{nbsp}: "
-                                          "Alma a besoin de celle du client.")
+        self.assertEqual(errors['email'], f"C’est l’adresse e-mail de la clinique "
+                                          f"({company.name}){nbsp}: Alma a besoin de celle du "
+                                          "client.")
         errors = self.save_contact(email='accueil@clinique-lilas.example')['errors']
         self.assertEqual(errors['email'], f"C’est votre propre adresse e-mail{nbsp}: Alma a "
                                           "besoin de celle du client.")
@@ -85,8 +86,8 @@ class TestFrench(AlmaPosCommon):
         self.assertEqual(errors['last_name'], f"C’est votre propre nom{nbsp}: Alma a besoin de "
                                               "celui du client.")
         errors = self.save_contact(street="1 place de la Mairie", zip='69001')['errors']
-        self.assertEqual(errors['street'], f"C’est l’adresse de {company.name}{nbsp}: Alma a "
-                                           "besoin de celle du client.")
+        self.assertEqual(errors['street'], f"C’est l’adresse de la clinique ({company.name})"
+                                           f"{nbsp}: Alma a besoin de celle du client.")
         self.assertFalse(self.env['res.partner'].search([('name', '=', "Marie Martin")]),
                          "nothing was saved")
 

@@ -34,11 +34,6 @@ class TestClinicWorld(ClinicCommon):
 class TestClinicTill(ClinicCommon):
     """Journey 1: the cashier at the counter, "Accueil clinique"."""
 
-    def setUp(self):
-        super().setUp()
-        # Alma's notification is not what these journeys test: the till's polling learns.
-        self.standin.configure(ipn_delay=600)
-
     def start_till_tour(self, tour):
         self.start_tour(f'/pos/ui?config_id={self.till.id}', tour, login=self.cashier.login)
 

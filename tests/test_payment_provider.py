@@ -174,8 +174,11 @@ class TestPaymentProvider(AlmaCommon):
         form_read(provider.web_save({'alma_api_key_test_input': False, 'alma_cash_in_delay': 8},
                                     spec))
         self.assertEqual(self.alma.alma_api_key_test, 'sk_test_nopayments')
-        with self.assertRaisesRegex(ValidationError, "must start with sk_test_"):
+        # As the web client's request would: the refused save is rolled back.
+        with self.assertRaisesRegex(ValidationError, "must start with sk_test_"), \
+                self.env.cr.savepoint():
             provider.web_save({'alma_api_key_test_input': 'sk_live_standin'}, spec)
+        self.assertEqual(self.alma.alma_api_key_test, 'sk_test_nopayments')
 
         # Removed with the field's button.
         provider.web_save({'alma_api_key_live_input': 'sk_live_standin'}, spec)

@@ -1,3 +1,4 @@
+import { markRaw } from "@odoo/owl";
 import { _t } from "@web/core/l10n/translation";
 import { PaymentInterface } from "@point_of_sale/app/payment/payment_interface";
 import { register_payment_method } from "@point_of_sale/app/store/pos_store";
@@ -34,8 +35,12 @@ export class PaymentAlma extends PaymentInterface {
         this.pollers = {};
         // uuid -> true while a poll request is in flight
         this.polling = {};
-        // uuid -> the window showing Alma's page on this device ("Pay here"), and its watcher
-        this.windows = {};
+        // uuid -> the window showing Alma's page on this device ("Pay here"), and its watcher.
+        // The terminal is reached through the POS models' reactive proxies: a window on
+        // Alma's page (another origin) reads as a plain "Object" to OWL, which would wrap it
+        // in a Proxy, and `proxy.close()` / `proxy.focus()` throw "Illegal invocation". The
+        // windows are kept out of reactivity (the till shows nothing of them).
+        this.windows = markRaw(new Map());
         this.windowWatchers = {};
     }
 
@@ -306,7 +311,7 @@ export class PaymentAlma extends PaymentInterface {
      */
     showHere(payment, popup = null) {
         const uuid = payment.pos_payment_uuid;
-        const shown = this.windows[uuid];
+        const shown = this.windows.get(uuid);
         if (!popup && shown && !shown.closed) {
             // Still open behind the till: bring it back as it is (the customer may be typing).
             shown.focus();
@@ -324,7 +329,7 @@ export class PaymentAlma extends PaymentInterface {
         }
         popup.location.href = payment.url;
         popup.focus();
-        this.windows[uuid] = popup;
+        this.windows.set(uuid, popup);
         this._watchHereWindow(uuid);
         return true;
     }
@@ -335,7 +340,7 @@ export class PaymentAlma extends PaymentInterface {
             return;
         }
         this.windowWatchers[uuid] = setInterval(() => {
-            const popup = this.windows[uuid];
+            const popup = this.windows.get(uuid);
             if (popup && !popup.closed) {
                 return;
             }
@@ -349,11 +354,11 @@ export class PaymentAlma extends PaymentInterface {
     _forgetHereWindow(uuid) {
         clearInterval(this.windowWatchers[uuid]);
         delete this.windowWatchers[uuid];
-        delete this.windows[uuid];
+        this.windows.delete(uuid);
     }
 
     closeHereWindow(uuid) {
-        const popup = this.windows[uuid];
+        const popup = this.windows.get(uuid);
         this._forgetHereWindow(uuid);
         if (popup && !popup.closed) {
             popup.close();

@@ -82,11 +82,12 @@ export class AlmaPaymentStatus extends Component {
     get qrSrc() {
         return almaQrCodeUrl(this.payment.url);
     }
+    /** How the customer was reached; shown while the payment waits (nothing is paid yet). */
     get modeLabel() {
         return {
             sms: _t("Sent by SMS"),
             link: _t("Payment link"),
-            here: _t("Paid on this device"),
+            here: _t("On this device"),
         }[this.payment.send_mode];
     }
     formatCurrency(amount) {

@@ -36,10 +36,11 @@ export class PaymentAlma extends PaymentInterface {
         // uuid -> true while a poll request is in flight
         this.polling = {};
         // uuid -> the window showing Alma's page on this device ("Pay here"), and its watcher.
-        // Raw: the till reaches this terminal through reactive records, and a window on Alma's
-        // page (another origin) read through a reactive proxy throws "Illegal invocation" on
-        // close() and focus().
-        this.windows = markRaw({});
+        // The terminal is reached through the POS models' reactive proxies: a window on
+        // Alma's page (another origin) reads as a plain "Object" to OWL, which would wrap it
+        // in a Proxy, and `proxy.close()` / `proxy.focus()` throw "Illegal invocation". The
+        // windows are kept out of reactivity (the till shows nothing of them).
+        this.windows = markRaw(new Map());
         this.windowWatchers = {};
     }
 
@@ -310,7 +311,7 @@ export class PaymentAlma extends PaymentInterface {
      */
     showHere(payment, popup = null) {
         const uuid = payment.pos_payment_uuid;
-        const shown = this.windows[uuid];
+        const shown = this.windows.get(uuid);
         if (!popup && shown && !shown.closed) {
             // Still open behind the till: bring it back as it is (the customer may be typing).
             shown.focus();
@@ -328,7 +329,7 @@ export class PaymentAlma extends PaymentInterface {
         }
         popup.location.href = payment.url;
         popup.focus();
-        this.windows[uuid] = popup;
+        this.windows.set(uuid, popup);
         this._watchHereWindow(uuid);
         return true;
     }
@@ -339,7 +340,7 @@ export class PaymentAlma extends PaymentInterface {
             return;
         }
         this.windowWatchers[uuid] = setInterval(() => {
-            const popup = this.windows[uuid];
+            const popup = this.windows.get(uuid);
             if (popup && !popup.closed) {
                 return;
             }
@@ -353,11 +354,11 @@ export class PaymentAlma extends PaymentInterface {
     _forgetHereWindow(uuid) {
         clearInterval(this.windowWatchers[uuid]);
         delete this.windowWatchers[uuid];
-        delete this.windows[uuid];
+        this.windows.delete(uuid);
     }
 
     closeHereWindow(uuid) {
-        const popup = this.windows[uuid];
+        const popup = this.windows.get(uuid);
         this._forgetHereWindow(uuid);
         if (popup && !popup.closed) {
             popup.close();

@@ -86,16 +86,12 @@ export class AlmaPaymentStatus extends Component {
     get qrSrc() {
         return almaQrCodeUrl(this.payment.url);
     }
+    /** How the customer was reached; shown while the payment waits (nothing is paid yet). */
     get modeLabel() {
-        if (this.payment.send_mode === "here") {
-            // Paid only once Alma says so: until then, the customer pays on this device.
-            return this.payment.state === "accepted"
-                ? _t("Paid on this device")
-                : _t("Paying on this device");
-        }
         return {
             sms: _t("Sent by SMS"),
             link: _t("Payment link"),
+            here: _t("On this device"),
         }[this.payment.send_mode];
     }
     formatCurrency(amount) {

@@ -32,7 +32,7 @@ registry.category("web_tour.tours").add("AlmaClinicAdminOpensAPayment", {
         noErrorDialog("no access error"),
         {
             content: "and its state, in French",
-            trigger: ".o_form_view .o_statusbar_status button.active:contains('Accepté')",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Accepté')",
         },
     ],
 });

@@ -171,40 +171,6 @@ class TestAlmaPosTours(AlmaPosCommon):
 
 
 @tagged('post_install', '-at_install')
-class TestAlmaPayHereWindow(AlmaPosCommon):
-    """Issue 18, item 2: "Payer ici" at the clinic's French till, with real windows. Alma's page
-    opens in a window on the stand-in's site (another origin than the till); once the customer
-    paid or was refused, the till closes it without an error and Valider works."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        company = cls.alma.company_id
-        # The cashier holds the till's group only (no stock or other group Odoo's tests give).
-        cls.cashier = cls.env['res.users'].create({
-            'name': "Léa Caisse", 'login': 'alma_cashier', 'password': 'alma_cashier',
-            'company_id': company.id, 'company_ids': company.ids,
-            'groups_id': [(6, 0, [cls.env.ref('point_of_sale.group_pos_user').id])],
-        })
-        cls.speak_french(cls.cashier)
-        cls.env['ir.module.module']._load_module_terms(['point_of_sale'], ['fr_FR'])
-        cls.main_pos_config.auto_validate_terminal_payment = False
-
-    def test_customer_pays_here(self):
-        self.start_pos_tour('AlmaPayHereWindowFr', login='alma_cashier')
-        alma_payment = self._only_alma_payment()
-        self.assertEqual((alma_payment.state, alma_payment.send_mode), ('accepted', 'here'))
-        self._assert_paid_with_alma(alma_payment)
-
-    def test_customer_refused_here(self):
-        self.start_pos_tour('AlmaPayHereWindowRefusedFr', login='alma_cashier')
-        alma_payment = self._only_alma_payment()
-        self.assertEqual((alma_payment.state, alma_payment.send_mode), ('refused', 'here'))
-        self.assertFalse(self.env['pos.order'].search([
-            ('config_id', '=', self.main_pos_config.id), ('state', '=', 'paid')]))
-
-
-@tagged('post_install', '-at_install')
 class TestAlmaPosRefundTours(AlmaPosCommon):
     """Refunds at the counter (issue 11), in a real browser, against the stand-in."""
 

@@ -122,7 +122,7 @@ class AlmaPayment(models.Model):
         [('none', "Not refunded"), ('partial', "Partially refunded"), ('full', "Refunded")],
         compute='_compute_refund_state', store=True, index=True)
     merchant_fee_source = fields.Selection(
-        [('estimate', "Estimated from the fee plan"), ('alma', "Given by Alma")],
+        [('estimate', "Estimate"), ('alma', "Alma")],
         string="Fee Source", default='estimate', readonly=True,
         help="Alma's merchant_target_fee once the payment is accepted, else our estimate.")
     amount_collected = fields.Monetary(

@@ -3,8 +3,11 @@
 A developer's tool, not a test: it needs Playwright's Python package (no browser download:
 it drives Debian's /usr/bin/chromium), e.g. `python -m venv /tmp/shots &&
 /tmp/shots/bin/pip install playwright && /tmp/shots/bin/python scripts/screenshots.py`.
-Every screen is taken as the clinic's French staff and customers see it (users in French,
-browser in French, Paris time). DEMO_URL and STANDIN_URL point at another demo's ports.
+Every screen is taken as the clinic's French staff and customers see it, each logged in as
+themselves with only their job's groups (hooks.py): the administrator, the cashier `accueil`,
+the bookkeeper `compta`, the portal customer Jean Martin (users in French, browser in French,
+Paris time, a laptop's 1366 px). It stops on an error dialog ("Oups !"). DEMO_URL and
+STANDIN_URL point at another demo's ports.
 """
 
 import json
@@ -25,6 +28,8 @@ FRENCH = {'locale': 'fr-FR', 'timezone_id': 'Europe/Paris'}
 
 
 def shoot(page, name, selector=None):
+    if page.locator('.o_error_dialog').count():
+        raise SystemExit(f"{name}: {page.locator('.o_error_dialog').inner_text()}")
     target = page.locator(selector).first if selector else page
     target.screenshot(path=str(OUT / f'{name}.png'))
     print(f"{name}.png")
@@ -59,8 +64,13 @@ def main():
             executable_path='/usr/bin/chromium',
             args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                   '--disable-component-update'])
-        page = browser.new_context(viewport={'width': 1280, 'height': 800}, **FRENCH).new_page()
-        log_in(page, 'admin', 'admin')
+        def staff_page(login, height=800):
+            member = browser.new_context(viewport={'width': 1366, 'height': height},
+                                         **FRENCH).new_page()
+            log_in(member, login, login)
+            return member
+
+        page = staff_page('admin')
         page.wait_for_url('**/odoo**')
         # The clinic's staff work in French, whatever the database was made with.
         users = rpc(page, 'res.users', 'search', [[('share', '=', False)]])
@@ -81,6 +91,7 @@ def main():
         # The till: a 399 € spaying for Jean Martin's dog, paid with Alma in 3x.
         [config] = rpc(page, 'pos.config', 'search_read',
                        [[('name', '=', "Accueil clinique")]], {'fields': ['id']})
+        admin, page = page, staff_page('accueil')
         page.goto(f"{ODOO}/pos/ui?config_id={config['id']}")
         for _attempt in range(60):  # The register may need opening first (a card, a dialog).
             opener = page.get_by_text(re.compile(r'^\s*(Ouvrir la caisse|Open Register)\s*$'))
@@ -147,12 +158,39 @@ def main():
         portal.frame_locator('#invoice_html').get_by_text('Montant dû').wait_for()
         shoot(portal, 'portal_paid')
 
-        # The bookkeeper's grid.
+        # A phone sale: the bookkeeper sends Sophie Bernard's invoice to Alma by SMS.
+        [invoice] = rpc(admin, 'account.move', 'search', [[
+            ('partner_id.name', '=', "Sophie Bernard"), ('move_type', '=', 'out_invoice'),
+            ('state', '=', 'posted'), ('payment_state', '=', 'not_paid')]], {'limit': 1})
+        page = staff_page('compta', height=900)
+        page.goto(f'{ODOO}/odoo/action-account.action_move_out_invoice_type/{invoice}')
+        page.click(".o_form_view button[name='action_alma_pay']")
+        page.click(".modal .o_alma_plan[data-plan-code='P3X']")
+        page.click(".modal div[name='send_mode'] input[data-value='sms']")
+        page.wait_for_timeout(500)
+        shoot(page, 'invoice_plans', '.modal-content')
+        page.click(".modal button[name='action_send_link']")
+        page.wait_for_selector(".modal .o_alma_sent div[name='payment_state']")
+        shoot(page, 'invoice_sent', '.modal-content')
+        sms = json.load(urllib.request.urlopen(f'{STANDIN}/_standin/sms?format=json'))
+        customer.goto(sms[0]['url'])  # The newest first.
+        customer.fill('#card_number', '4242 4242 4242 4242')
+        customer.click('#pay')
+        page.wait_for_selector(".modal div[name='payment_state']:has-text('Accepté')",
+                               timeout=20000)
+        shoot(page, 'invoice_accepted', '.modal-content')
+        page.click(".modal .modal-footer button:has-text('Fermer')")
+
+        # The bookkeeper's grid, at a laptop's width: a line settled, then Alma's transfer.
         page.goto(f'{ODOO}/odoo/action-payment_alma.action_alma_fee_line')
         page.wait_for_selector('.o_data_row')
         page.dblclick('.o_data_row:first-child td[name=partner_id]')
         page.wait_for_selector('.o_data_row td[name=settled_mark]:has-text("✓")')
         shoot(page, 'frais_alma')
+        page.click('.o_list_record_selector input', force=True)
+        page.click("button[name='action_alma_record_transfer']")
+        page.wait_for_selector('.modal .o_alma_amount_received')
+        shoot(page, 'transfer', '.modal-content')
         browser.close()
 
 

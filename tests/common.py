@@ -447,35 +447,69 @@ class ClinicCommon(StandinMixin, HttpCase):
         self.assertEqual(payment.state, 'accepted')
         return payment
 
-    def clinic_till_sale(self, product_name):
-        """Jean Martin buys `product_name` at the till, paid with Alma: the order as the till
-        syncs it (VAT included), and its Alma payment."""
-        product = self.env['product.product'].search(
-            [('name', '=', product_name), ('company_id', '=', self.clinic.id)])
-        taxes = product.taxes_id.compute_all(product.list_price, product=product)
-        total = taxes['total_included']
-        line_uuid, order_uuid = str(uuid.uuid4()), str(uuid.uuid4())
-        payment = self.clinic_payment_accepted(total, line_uuid=line_uuid, order_uuid=order_uuid)
+    def clinic_product(self, name):
+        return self.env['product.product'].search(
+            [('name', '=', name), ('company_id', '=', self.clinic.id)])
+
+    @property
+    def clinic_cash(self):
+        """The till's "Espèces"."""
+        return self.till.payment_method_ids.filtered('is_cash_count')
+
+    def clinic_sync_order(self, lines, payments, order_uuid=None, name=None):
+        """Jean Martin's order as the till syncs it (VAT included), in the cashier's open
+        session: `lines` [(product name, quantity)] at the clinic's prices, `payments`
+        [(pos.payment.method, amount, line uuid or None)]."""
+        if not self.till.current_session_id:
+            self.till.with_user(self.cashier).open_ui()
         session = self.till.current_session_id
+        order_uuid = order_uuid or str(uuid.uuid4())
+        products = [(self.clinic_product(product_name), qty) for product_name, qty in lines]
+        taxes = [product.taxes_id.compute_all(product.list_price, quantity=qty, product=product)
+                 for product, qty in products]
+        total = sum(tax['total_included'] for tax in taxes)
+        number = self.env['pos.order'].search_count([('session_id', '=', session.id)]) + 1
         result = self.env['pos.order'].with_user(self.cashier).sync_from_ui([{
-            'uuid': order_uuid, 'name': f"Commande {order_uuid}", 'session_id': session.id,
+            'uuid': order_uuid,
+            # The ticket's number, as the till gives it.
+            'name': name or f"Commande {session.id:05d}-001-{number:04d}",
+            'session_id': session.id,
             'pricelist_id': self.till.pricelist_id.id, 'partner_id': self.jean.id,
-            'user_id': self.cashier.id, 'sequence_number': 1,
+            'user_id': self.cashier.id, 'sequence_number': number,
             'date_order': fields.Datetime.to_string(fields.Datetime.now()),
-            'amount_paid': total, 'amount_total': total,
-            'amount_tax': total - taxes['total_excluded'], 'amount_return': 0,
-            'fiscal_position_id': False, 'last_order_preparation_change': '{}',
-            'to_invoice': False, 'state': 'paid',
+            'amount_paid': sum(amount for _method, amount, _uuid in payments),
+            'amount_total': total,
+            'amount_tax': total - sum(tax['total_excluded'] for tax in taxes),
+            'amount_return': 0, 'fiscal_position_id': False,
+            'last_order_preparation_change': '{}', 'to_invoice': False, 'state': 'paid',
             'lines': [Command.create({
-                'product_id': product.id, 'qty': 1, 'price_unit': product.list_price,
-                'price_subtotal': taxes['total_excluded'], 'price_subtotal_incl': total,
+                'product_id': product.id, 'qty': qty, 'price_unit': product.list_price,
+                'price_subtotal': tax['total_excluded'],
+                'price_subtotal_incl': tax['total_included'],
                 'tax_ids': [Command.set(product.taxes_id.ids)], 'pack_lot_ids': [],
-            })],
+            }) for (product, qty), tax in zip(products, taxes, strict=True)],
             'payment_ids': [Command.create({
-                'uuid': line_uuid, 'amount': total, 'name': fields.Datetime.now(),
-                'payment_method_id': self.alma_pos_method.id,
-            })],
+                'uuid': line_uuid or str(uuid.uuid4()), 'amount': amount,
+                'name': fields.Datetime.now(), 'payment_method_id': method.id,
+            }) for method, amount, line_uuid in payments],
         }])
         order = self.env['pos.order'].browse(result['pos.order'][0]['id'])
         self.assertEqual(order.state, 'paid')
+        return order
+
+    def clinic_till_sale(self, product_name, quantity=1, cash=0.0):
+        """Jean Martin buys `quantity` of `product_name` at the till, paid with Alma (but `cash`
+        in cash): the order as the till syncs it (VAT included), and its Alma payment."""
+        product = self.clinic_product(product_name)
+        total = product.taxes_id.compute_all(
+            product.list_price, quantity=quantity, product=product)['total_included']
+        line_uuid, order_uuid = str(uuid.uuid4()), str(uuid.uuid4())
+        payment = self.clinic_payment_accepted(total - cash, line_uuid=line_uuid,
+                                               order_uuid=order_uuid)
+        payments = [(self.alma_pos_method, total - cash, line_uuid)]
+        if cash:
+            payments.append((self.clinic_cash, cash, None))
+        order = self.clinic_sync_order([(product_name, quantity)], payments,
+                                       order_uuid=order_uuid)
+        self.assertEqual(payment.pos_payment_id.pos_order_id, order)
         return payment

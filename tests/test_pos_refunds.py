@@ -12,6 +12,13 @@ from odoo.addons.payment_alma.tests.common import AlmaPosCommon
 
 @tagged('post_install', '-at_install')
 class TestPosRefunds(AlmaPosCommon):
+    """The till's refund calls, without a browser (the cashier's refunds in Chromium are a
+    journey of the clinic: `test_journeys.TestClinicTillRefunds`).
+
+    In a world of its own: it needs what the clinic does not have, another company and its
+    cashier, a second point of sale, a user without Point of Sale rights, and 30 € vaccines
+    whose shares of fees offered are checked to the cent.
+    """
 
     def setUp(self):
         super().setUp()

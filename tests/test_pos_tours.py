@@ -1,5 +1,4 @@
 import re
-import uuid
 
 from odoo.tests import tagged
 
@@ -168,52 +167,3 @@ class TestAlmaPosTours(AlmaPosCommon):
         alma_payment = self._only_alma_payment()
         self.assertEqual(alma_payment.state, 'cancelled', "The customer can no longer pay")
         self.assertIn(('PUT', f'/v1/payments/{alma_payment.alma_id}/cancel'), self.standin.requests)
-
-
-@tagged('post_install', '-at_install')
-class TestAlmaPosRefundTours(AlmaPosCommon):
-    """Refunds at the counter (issue 11), in a real browser, against the stand-in."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The tour checks the pill, then validates the refund order itself.
-        cls.main_pos_config.auto_validate_terminal_payment = False
-
-    def test_refunds_at_the_till(self):
-        self.standin.configure(ipn_delay=600)
-        self.main_pos_config.with_user(self.pos_user).open_ui()
-        sale_uuid, alma_uuid = str(uuid.uuid4()), str(uuid.uuid4())
-        payment = self.alma_accepted(90.0, alma_uuid, sale_uuid)
-        sale = self.sync_pos_order([(self.vaccine, 4, 30.0, None)], [
-            (self.alma_pos_method, 90.0, alma_uuid), (self.cash_method, 30.0, str(uuid.uuid4())),
-        ], order_uuid=sale_uuid)
-        cash_sale = self.sync_pos_order([(self.consultation, 1, 399.0, None)],
-                                        [(self.cash_method, 399.0, str(uuid.uuid4()))])
-        self.start_pos_tour('AlmaRefundsAtTheTill')
-        self.env.invalidate_all()
-
-        # Two refunds at Alma, up to what it took; none for the third one or the cash sale.
-        refunds = self.standin.payments[payment.alma_id]['refunds']
-        self.assertEqual([refund['amount'] for refund in refunds], [3000, 6000])
-        self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 2)
-        self.assertEqual((payment.refund_state, payment.amount_refunded), ('full', 90.0))
-        self.assertEqual((sale.alma_refund_state, sale.alma_amount_refunded), ('full', 90.0))
-        refund_orders = self.env['pos.order'].search(
-            [('lines.refunded_orderline_id.order_id', '=', sale.id)])
-        self.assertEqual(len(refund_orders), 3)
-        self.assertTrue(all(order.state == 'paid' for order in refund_orders))
-        alma_lines = refund_orders.payment_ids.filtered(
-            lambda line: line.payment_method_id == self.alma_pos_method)
-        self.assertEqual(sorted(alma_lines.mapped('amount')), [-60.0, -30.0])
-        self.assertEqual(set(alma_lines.mapped('transaction_id')),
-                         set(payment.refund_ids.mapped('alma_refund_id')))
-        self.assertEqual(payment.refund_ids.pos_payment_id, alma_lines)
-        for line in alma_lines:
-            self.assertIn("Refunded through Alma", line.ticket)
-        third = refund_orders.filtered(lambda order: not (order.payment_ids & alma_lines))
-        self.assertEqual(third.payment_ids.payment_method_id, self.cash_method)
-        cash_refund = self.env['pos.order'].search(
-            [('lines.refunded_orderline_id.order_id', '=', cash_sale.id)])
-        self.assertEqual(cash_refund.payment_ids.payment_method_id, self.cash_method)
-        self.assertFalse(self.env['alma.refund'].search([('payment_id', '!=', payment.id)]))

@@ -6,14 +6,14 @@
 
 import { registry } from "@web/core/registry";
 
-const ACCEPTED_CARD = "4242424242424242";
-const DECLINED_CARD = "4000000000000002";
+export const ACCEPTED_CARD = "4242424242424242";
+export const DECLINED_CARD = "4000000000000002";
 
 function fail(message) {
     throw new Error(message);
 }
 
-function chooseAlma(planCode) {
+export function chooseAlma(planCode) {
     return [
         {
             content: "Alma is offered: choose it",
@@ -78,7 +78,7 @@ async function clickPayAndGetAlmaUrl() {
  * The customer is sent to Alma's page, then pays with `card` and comes back by Alma's return
  * link, or (`givesUp`) goes back to the business by Alma's "give up" link.
  */
-function onAlmasPage({ card = ACCEPTED_CARD, givesUp = false } = {}) {
+export function onAlmasPage({ card = ACCEPTED_CARD, givesUp = false } = {}) {
     return [
         {
             content: givesUp
@@ -113,22 +113,6 @@ function onAlmasPage({ card = ACCEPTED_CARD, givesUp = false } = {}) {
     ];
 }
 
-registry.category("web_tour.tours").add("AlmaPortalPayNow", {
-    steps: () => [
-        {
-            content: "Pay now",
-            trigger: "a[data-bs-target='#pay_with']",
-            run: "click",
-        },
-        ...chooseAlma("P3X"),
-        ...onAlmasPage(),
-        {
-            content: "back on the invoice, paid",
-            trigger: "#invoice_content",
-        },
-    ],
-});
-
 registry.category("web_tour.tours").add("AlmaPaymentLink", {
     steps: () => [
         ...chooseAlma("P3X"),
@@ -136,28 +120,6 @@ registry.category("web_tour.tours").add("AlmaPaymentLink", {
         {
             content: "the payment is confirmed",
             trigger: ".alert-success",
-        },
-    ],
-});
-
-registry.category("web_tour.tours").add("AlmaPaymentLinkDeclined", {
-    steps: () => [
-        ...chooseAlma("P4X"),
-        ...onAlmasPage({ card: DECLINED_CARD }),
-        {
-            content: "the customer is told the payment failed",
-            trigger: ".alert-danger, .alert-warning",
-        },
-    ],
-});
-
-registry.category("web_tour.tours").add("AlmaPaymentLinkAbandoned", {
-    steps: () => [
-        ...chooseAlma("P3X"),
-        ...onAlmasPage({ givesUp: true }),
-        {
-            content: "the customer is told the payment was cancelled, and nothing was paid",
-            trigger: "[name='o_payment_status_alert'].alert-danger:contains(Alma)",
         },
     ],
 });

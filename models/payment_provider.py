@@ -611,4 +611,3 @@ def _alma_result_key(result):
 
 def _normalize_name(name):
     return ' '.join((name or '').casefold().split())
-

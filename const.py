@@ -29,6 +29,14 @@ RETRY_BACKOFF_SECONDS = 0.5
 # A 429's Retry-After is honoured up to this wait; beyond it the cashier is told how long to wait.
 RETRY_AFTER_MAX_SECONDS = 10
 
+# Pages of Alma's payment list: 20, alma/alma-python-client alma_client/endpoints/payments.py
+# (`fetch_all(limit=20)`); no source gives a larger `limit` Alma accepts.
+LIST_LIMIT = 20
+# What a payment whose creation answer was lost may be at Alma: created, its link not sent yet
+# (`not_started`), or its payment plan not initialized yet (`not_ready`, alma/alma-python-client
+# alma_client/entities/payment.py `PaymentState`).
+UNSTARTED_STATES = ('not_started', 'not_ready')
+
 # Payment states: `in_progress` means the first installment is paid, i.e. the sale is accepted.
 ACCEPTED_STATES = ('in_progress', 'paid')
 REFUSED_STATES = ('scored_no',)

@@ -188,19 +188,19 @@ def post_eligibility(call: ApiCall):
     stand-in's choice where Alma is silent.
     """
     body = call.body()
-    amount, queries = validation.check_eligibility_request(body)
+    amount, queries, covers = validation.check_eligibility_request(body)
     origin = body.get("origin")
     validation.check_origin("origin", origin)
     today = plans.utc_day(now())
     if queries is not None:
         known = [q for q in dict.fromkeys(queries) if plans.find_plan(call.state.plans, *q)]
         return [
-            plans.eligibility(call.state.plans, amount, query, origin, today)
+            plans.eligibility(call.state.plans, amount, query, origin, today, covers)
             for query in sorted(known)
         ]
     # Discovery: every plan this amount can use, nothing about the others.
     results = [
-        plans.eligibility(call.state.plans, amount, plans.terms(plan), origin, today)
+        plans.eligibility(call.state.plans, amount, plans.terms(plan), origin, today, covers)
         for plan in call.state.plans
     ]
     return [result for result in results if result["eligible"]]
@@ -240,8 +240,10 @@ def post_payment(call: ApiCall):
         raise validation_error(errors)
     created = now()
     payment = payments.build_payment(body, plan, call.base_url, created)
-    fee = plans.merchant_fee(plan, payment["purchase_amount"])
+    fee = plans.merchant_fee_of(
+        plan, payment["purchase_amount"], payment["merchant_covers_all_fees"])
     # Source: alma/alma-php-client src/Entities/Payment.php reads `merchant_target_fee` (cents).
+    # With `merchant_covers_all_fees` it includes the customer's fee (plans.merchant_fee_of).
     payment["merchant_target_fee"] = fee
     call.state.add_payment(payment, PaymentMeta(
         call.merchant.id, call.api_key, fee, deadline=payments.deadline(body, created)))

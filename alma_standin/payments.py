@@ -20,8 +20,9 @@ def build_payment(body: dict, plan: dict, base_url: str, now: int) -> dict:
     request = body["payment"]
     customer = body["customer"]
     amount = request["purchase_amount"]
+    covers_all_fees = request.get("merchant_covers_all_fees") is True
     payment_id = new_id("payment_")
-    installments = plans.schedule(plan, amount, plans.utc_day(now))
+    installments = plans.schedule(plan, amount, plans.utc_day(now), covers_all_fees)
     for installment in installments:
         installment.update(state="pending", date_paid=None)
     addresses = [address for address in customer.get("addresses") or [] if address]
@@ -38,7 +39,9 @@ def build_payment(body: dict, plan: dict, base_url: str, now: int) -> dict:
         "deferred_days": plan["deferred_days"],
         "deferred_months": plan["deferred_months"],
         "purchase_amount": amount,
-        "customer_fee": plans.customer_fee(plan, amount),
+        "customer_fee": plans.customer_fee_of(plan, amount, covers_all_fees),
+        # Echoed as sent (see plans.customer_fee_of for the source).
+        "merchant_covers_all_fees": covers_all_fees,
         "customer_interest": sum(i["customer_interest"] for i in installments),
         "amount_already_refunded": 0,
         "refunds": [],

@@ -125,6 +125,22 @@ def merchant_fee(plan: dict, amount: int) -> int:
     return fee(amount, plan["merchant_fee_variable"], plan["merchant_fee_fixed"])
 
 
+# `merchant_covers_all_fees` (boolean, per payment): the merchant takes the customer's fees.
+# Source: alma/widgets widgets-lit/src/utils/fetch-eligibility.ts (sends it to
+# /v2/payments/eligibility), documentation.md ("The value should be the same as the one used in
+# the payment creation request"); Alma API summaries: `payment.merchant_covers_all_fees` true =
+# the customer pays no fees, the merchant takes them. How Alma bills the merchant for them is not
+# public: the stand-in charges the merchant its own fee plus the customer's (its choice).
+def customer_fee_of(plan: dict, amount: int, covers_all_fees: bool = False) -> int:
+    """The customer's fee: none when the merchant covers all fees."""
+    return 0 if covers_all_fees else customer_fee(plan, amount)
+
+
+def merchant_fee_of(plan: dict, amount: int, covers_all_fees: bool = False) -> int:
+    """The merchant's fee: its own, plus the customer's when it covers all fees."""
+    return merchant_fee(plan, amount) + (customer_fee(plan, amount) if covers_all_fees else 0)
+
+
 def utc_day(timestamp: float) -> date:
     return datetime.fromtimestamp(timestamp, timezone.utc).date()
 
@@ -166,7 +182,7 @@ def interests(plan: dict, parts: list[int]) -> list[int]:
     return result if rate else [0] * len(parts)
 
 
-def schedule(plan: dict, amount: int, today: date) -> list[dict]:
+def schedule(plan: dict, amount: int, today: date, covers_all_fees: bool = False) -> list[dict]:
     """The installments: equal integer parts, the remainder and the customer fee on the first,
     interest (if the plan lends) on the later ones.
 
@@ -177,7 +193,7 @@ def schedule(plan: dict, amount: int, today: date) -> list[dict]:
     count = plan["installments_count"]
     parts = [amount // count] * count
     parts[0] += amount % count
-    fees = [customer_fee(plan, amount)] + [0] * (count - 1)
+    fees = [customer_fee_of(plan, amount, covers_all_fees)] + [0] * (count - 1)
     return [
         {
             "due_date": noon_utc(day),
@@ -193,7 +209,12 @@ def schedule(plan: dict, amount: int, today: date) -> list[dict]:
 
 
 def eligibility(
-    plans: list[dict], amount: int, query: tuple[int, int, int], origin: str | None, today: date
+    plans: list[dict],
+    amount: int,
+    query: tuple[int, int, int],
+    origin: str | None,
+    today: date,
+    covers_all_fees: bool = False,
 ) -> dict:
     """One result of `POST /v2/payments/eligibility` for one (count, days, months) query.
 
@@ -205,7 +226,8 @@ def eligibility(
     tests/Integration/Endpoints/PaymentsTest.php (run against Alma's sandbox).
     `customer_total_cost_amount` is the whole cost of the credit, fees and interest:
     alma/alma-woocommerce-gateway src/alma-gateway-block/alma-gateway-block.js ("Total cost paid
-    by the customer (including fees and interests)").
+    by the customer (including fees and interests)"). With `covers_all_fees` the customer's fee
+    is 0 (see `customer_fee_of`).
     """
     count, days, months = query
     result = {
@@ -223,8 +245,8 @@ def eligibility(
         result["reasons"] = {"purchase_amount": "invalid_value"}
         result["constraints"] = {"purchase_amount": amount_constraints(plan)}
         return result
-    installments = schedule(plan, amount, today)
-    fee = customer_fee(plan, amount)
+    installments = schedule(plan, amount, today, covers_all_fees)
+    fee = customer_fee_of(plan, amount, covers_all_fees)
     cost = fee + sum(installment["customer_interest"] for installment in installments)
     rate = plan.get("customer_lending_rate") or 0
     result.update(

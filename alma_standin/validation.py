@@ -79,6 +79,12 @@ class FieldChecker:
             return None
         return value.strip()
 
+    def boolean(self, field: str, value) -> bool:
+        """An optional JSON boolean; absent is false."""
+        if value is not None and not isinstance(value, bool):
+            self.add(field, "invalid_type", value, f"{field} must be a boolean")
+        return value is True
+
     def url(self, field: str, value) -> None:
         url = self.text(field, value, required=False)
         if url and not url.startswith(("http://", "https://")):
@@ -96,6 +102,7 @@ def check_payment_request(body: dict, fee_plans: list[dict]) -> tuple[list[dict]
         plan = _check_plan_and_amount(check, payment, fee_plans)
         check.integer("payment.expires_after", payment.get("expires_after"), required=False)
         check.object("payment.custom_data", payment.get("custom_data"), required=False)
+        check.boolean("payment.merchant_covers_all_fees", payment.get("merchant_covers_all_fees"))
         origin = check.text("payment.origin", payment.get("origin"), required=False)
         if origin and not is_known_origin(origin):
             check.add("payment.origin", "invalid_value", origin, ORIGIN_MESSAGE)
@@ -177,10 +184,14 @@ def _check_addresses(check: FieldChecker, customer: dict, payment: dict) -> None
     )
 
 
-def check_eligibility_request(body: dict) -> tuple[int, list[tuple[int, int, int]] | None]:
-    """The amount and the (count, days, months) queries; None queries means discovery."""
+def check_eligibility_request(
+    body: dict,
+) -> tuple[int, list[tuple[int, int, int]] | None, bool]:
+    """The amount, the (count, days, months) queries (None means discovery) and whether the
+    merchant covers all fees (`merchant_covers_all_fees`, see plans.customer_fee_of)."""
     check = FieldChecker()
     amount = check.integer("purchase_amount", body.get("purchase_amount"), required=True)
+    covers = check.boolean("merchant_covers_all_fees", body.get("merchant_covers_all_fees"))
     raw_queries = body.get("queries")
     queries = None
     if raw_queries is not None and not isinstance(raw_queries, list):
@@ -189,7 +200,7 @@ def check_eligibility_request(body: dict) -> tuple[int, list[tuple[int, int, int
         queries = [_check_query(check, index, query) for index, query in enumerate(raw_queries)]
     if check.errors:
         raise validation_error(check.errors)
-    return amount, queries
+    return amount, queries, covers
 
 
 def _check_query(check: FieldChecker, index: int, query) -> tuple[int, int, int]:

@@ -34,13 +34,13 @@ class AlmaFeeLine(models.Model):
 
     gross_cents = fields.Integer(readonly=True)
     customer_fee_cents = fields.Integer(readonly=True)
-    fee_cents = fields.Integer(readonly=True, help="Alma's commission plus the customer's fees "
-                                                   "the clinic took on, excluding VAT.")
+    fee_cents = fields.Integer(readonly=True, help="Alma's commission, excluding VAT (with the "
+                                                   "customer's fees when the clinic offered them).")
     fee_vat_cents = fields.Integer(readonly=True)
     fee_source = fields.Selection(related='alma_payment_id.merchant_fee_source')
     absorbed_fee_cents = fields.Integer(
-        readonly=True, help="The customer's fees the clinic offered: part of the clinic's "
-                            "fees here, not of Alma's commission in its export.")
+        readonly=True, help="Of the clinic's fees, the customer's fees it offered: Alma charges "
+                            "them to the clinic, in its commission.")
     alma_fee_cents = fields.Integer(readonly=True, help="The fee in Alma's accounting export.")
     alma_fee_known = fields.Boolean(readonly=True)
 
@@ -77,7 +77,7 @@ class AlmaFeeLine(models.Model):
         return without_cents_fields(self, super().fields_get(allfields, attributes))
 
     @api.depends('gross_cents', 'customer_fee_cents', 'fee_cents', 'fee_vat_cents',
-                 'alma_fee_cents', 'alma_fee_known', 'absorbed_fee_cents')
+                 'alma_fee_cents', 'alma_fee_known')
     def _compute_amounts(self):
         for line in self:
             line.gross = from_cents(line.gross_cents)
@@ -86,11 +86,10 @@ class AlmaFeeLine(models.Model):
             line.fee_vat = from_cents(line.fee_vat_cents)
             line.fee_total = from_cents(line.fee_cents + line.fee_vat_cents)
             line.net = from_cents(line.gross_cents - line.fee_cents - line.fee_vat_cents)
-            # Alma's export shows its commission only: the fees the clinic offered to the
-            # customer are not Alma's, and no difference.
+            # Alma's commission includes the customer's fees the clinic offered
+            # (merchant_covers_all_fees): its export and the line count the same fee.
             line.alma_fee_difference = from_cents(
-                line.alma_fee_cents - (line.fee_cents - line.absorbed_fee_cents)
-            ) if line.alma_fee_known else 0.0
+                line.alma_fee_cents - line.fee_cents) if line.alma_fee_known else 0.0
 
     @api.depends('settled')
     def _compute_settled_mark(self):
@@ -101,7 +100,7 @@ class AlmaFeeLine(models.Model):
 
     @api.model
     def _alma_create_for_payment(self, payment):
-        """One line for an accepted payment; the absorbed customer fees count as clinic fees."""
+        """One line for an accepted payment: its fee is what Alma charges the clinic."""
         if self.search_count([('alma_payment_id', '=', payment.id), ('refund_id', '=', False)]):
             return self.browse()
         accepted = fields.Datetime.context_timestamp(self, payment.accepted_date).date()
@@ -111,7 +110,7 @@ class AlmaFeeLine(models.Model):
             'payout_date': accepted + timedelta(days=payment.provider_id.alma_cash_in_delay),
             'gross_cents': payment.price_cents,
             'customer_fee_cents': payment.customer_fee_cents,
-            'fee_cents': payment.merchant_fee_cents + payment.absorbed_fee_cents,
+            'fee_cents': payment.merchant_fee_cents,
             'absorbed_fee_cents': payment.absorbed_fee_cents,
             'fee_vat_cents': payment.merchant_fee_vat_cents,
         })

@@ -20,7 +20,6 @@ from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.money import (
     from_cents,
-    prorate,
     to_cents,
     vat_on,
     without_cents_fields,
@@ -32,8 +31,9 @@ _logger = logging.getLogger(__name__)
 LIVE_STATES = ('draft', 'waiting', 'accepted')
 # After a lost answer Alma may still be creating the payment: no second creation before this.
 LOST_ANSWER_GRACE = timedelta(seconds=3 * const.TIMEOUTS[1])
-# Pages of Alma's list read to find a payment whose creation answer was lost (100 per page).
-RECOVERY_MAX_PAGES = 10
+# Pages of Alma's list read to find a payment whose creation answer was lost
+# (const.LIST_LIMIT per page).
+RECOVERY_MAX_PAGES = 50
 # A signed notification re-reads its payment from Alma at most this often (replays).
 NOTIFICATION_INTERVAL_SECONDS = 5
 # The cron commits the payments it polled by chunks: a till or a notification waits that long.
@@ -41,8 +41,9 @@ CRON_CHUNK = 20
 # A chunk applied in a transaction of its own is tried again on a fresh snapshot when another
 # transaction (a notification, a till, another server) changed one of its payments meanwhile.
 APPLY_TRIES = 3
-# Pages of Alma's waiting payments the cron reads (100 per page) before reading one by one.
-CRON_MAX_PAGES = 50
+# Pages of Alma's waiting payments the cron reads (const.LIST_LIMIT per page) before reading
+# one by one.
+CRON_MAX_PAGES = 250
 # The payments that left Alma's waiting list are read this many at a time: Alma answers in
 # 100-300 ms, so one by one 1,000 of them would take longer than the cron's period.
 CRON_PARALLEL_READS = 4
@@ -112,7 +113,8 @@ class AlmaPayment(models.Model):
     customer_fee_cents = fields.Integer(readonly=True)
     fees_offered = fields.Boolean(readonly=True)
     absorbed_fee_cents = fields.Integer(
-        readonly=True, help="The customer's fees the clinic took on: price - purchase amount.")
+        readonly=True, help="Of the clinic's fee, the customer's fees it offered (Alma's "
+                            "merchant_covers_all_fees), estimated with the plan's rates.")
     merchant_fee_cents = fields.Integer(readonly=True)
     merchant_fee_vat_cents = fields.Integer(readonly=True)
     amount_refunded_cents = fields.Integer(readonly=True, copy=False)
@@ -171,19 +173,16 @@ class AlmaPayment(models.Model):
         """)
 
     @api.depends('price_cents', 'purchase_amount_cents', 'merchant_fee_cents',
-                 'merchant_fee_vat_cents', 'absorbed_fee_cents', 'amount_refunded_cents')
+                 'merchant_fee_vat_cents', 'amount_refunded_cents')
     def _compute_amounts(self):
         for payment in self:
             payment.amount_refunded = from_cents(payment.amount_refunded_cents)
             payment.price = from_cents(payment.price_cents)
             payment.purchase_amount = from_cents(payment.purchase_amount_cents)
             payment.clinic_fee_total = from_cents(
-                payment.merchant_fee_cents + payment.merchant_fee_vat_cents
-                + payment.absorbed_fee_cents
-            )
+                payment.merchant_fee_cents + payment.merchant_fee_vat_cents)
 
-    @api.depends('state', 'price_cents', 'merchant_fee_cents', 'merchant_fee_vat_cents',
-                 'absorbed_fee_cents')
+    @api.depends('state', 'price_cents', 'merchant_fee_cents', 'merchant_fee_vat_cents')
     def _compute_money_moved(self):
         """The list's totals count only money that moved: refused, expired or cancelled
         payments moved none."""
@@ -191,8 +190,7 @@ class AlmaPayment(models.Model):
             accepted = payment.state == 'accepted'
             payment.amount_collected = from_cents(payment.price_cents) if accepted else 0.0
             payment.clinic_fee_charged = from_cents(
-                payment.merchant_fee_cents + payment.merchant_fee_vat_cents
-                + payment.absorbed_fee_cents) if accepted else 0.0
+                payment.merchant_fee_cents + payment.merchant_fee_vat_cents) if accepted else 0.0
 
     @api.depends('amount_refunded_cents', 'purchase_amount_cents')
     def _compute_refund_state(self):
@@ -395,6 +393,11 @@ class AlmaPayment(models.Model):
             },
             'order': {'merchant_reference': reference},
         }
+        if self.fees_offered:
+            # The customer pays no fee, the clinic takes it on; the same value as asked in the
+            # eligibility. Source: alma/widgets documentation.md, widgets-lit/src/utils/
+            # fetch-eligibility.ts; Alma API summaries: `payment.merchant_covers_all_fees`.
+            payload['payment']['merchant_covers_all_fees'] = True
         if self.transaction_reference:  # Odoo's payment form: return URLs, online origin.
             payload['payment'].update(
                 self.env['payment.transaction']._alma_payment_values(self))
@@ -425,13 +428,15 @@ class AlmaPayment(models.Model):
         self.ensure_one()
         try:
             client = self.provider_id._alma_client()
+            # An error while looking for a lost payment says nothing of it: the marker stays
+            # (`_alma_recover` turns it into "try again").
             data, error = self._alma_recover(client) if self.creation_attempted_at else (None, '')
             if not data and not error:
                 self.write({'creation_attempted_at': fields.Datetime.now(),
                             'creation_unanswered': False})
                 self._alma_checkpoint()  # On record before Alma is asked.
                 data = client.create_payment(self._alma_payload())
-        except AlmaError as exception:
+        except AlmaError as exception:  # Only the answer to `POST /v1/payments` itself.
             data, error = None, exception.args[0]
             if exception.kind in ('timeout', 'connection', 'bad_response'):
                 self.creation_unanswered = True  # Alma may have it, or be creating it.
@@ -460,9 +465,15 @@ class AlmaPayment(models.Model):
     def _alma_recover(self, client):
         """Return (Alma's payment, '') after a lost answer, or (None, why nothing is created).
 
-        (None, '') means Alma conclusively never created it: it may be created now.
+        (None, '') means Alma conclusively never created it: it may be created now. Any error
+        of Alma's while looking (a 400, 401, 404, 429 or 5xx of the list) is inconclusive:
+        only an answer to the creation itself says that nothing was created.
         """
-        found, conclusive = self._alma_find_remote(client)
+        try:
+            found, conclusive = self._alma_find_remote(client)
+        except AlmaError as error:
+            _logger.warning("Alma's list not read for %s: %s", self.reference, error)
+            found, conclusive = None, False
         if found:
             return found, ''
         if not conclusive:
@@ -481,11 +492,12 @@ class AlmaPayment(models.Model):
         """Look for the payment carrying our reference; return (its data or None, conclusive).
 
         Its link never reached the customer (the answer was lost), so it can only be
-        `not_started`: Alma's state filter and pagination scan those, whatever their order.
+        `not_started`, or `not_ready` while Alma initializes its plan: Alma's state filter and
+        pagination scan those, whatever their order, by pages of `const.LIST_LIMIT`.
         """
         after = None
         for _page in range(RECOVERY_MAX_PAGES):
-            answer = client.list_payments(states=('not_started',), limit=100, starting_after=after)
+            answer = client.list_payments(states=const.UNSTARTED_STATES, starting_after=after)
             page = answer.get('data') or []
             for data in page:
                 if (data.get('custom_data') or {}).get('odoo_reference') == self.reference:
@@ -887,7 +899,8 @@ class AlmaPayment(models.Model):
 
     def _alma_read_news(self, provider):
         """What Alma says now of these waiting payments, by id: one paginated scan of Alma's
-        `not_started` payments, then a read of each payment that is no longer among them."""
+        `not_started` (or `not_ready`) payments, then a read of each payment that is no longer
+        among them."""
         by_alma_id = {payment.alma_id: payment.id for payment in self}
         news = {}
         try:
@@ -898,7 +911,7 @@ class AlmaPayment(models.Model):
         try:
             after = None
             for _page in range(CRON_MAX_PAGES):
-                answer = client.list_payments(states=('not_started',), limit=100,
+                answer = client.list_payments(states=const.UNSTARTED_STATES,
                                               starting_after=after)
                 page = answer.get('data') or []
                 news.update({by_alma_id[data['id']]: data for data in page
@@ -954,20 +967,6 @@ class AlmaPayment(models.Model):
             'fees_offered': self.fees_offered,
             'contact_name': self.contact_id.name or '',
         }
-
-    def _alma_refund_cents_of_price(self, price_cents):
-        """The part of Alma's purchase amount that a refund of `price_cents` of the customer's
-        price gives back: the same when the customer paid the fees; in proportion when the
-        clinic offered them (the price is above the purchase amount), the rest with the last."""
-        self.ensure_one()
-        price, purchase = self.price_cents, self.purchase_amount_cents
-        if not price or not purchase or price == purchase:
-            return price_cents
-        refunded = self.amount_refunded_cents
-        price_left = price - prorate(refunded, price, purchase)
-        if abs(price_cents - price_left) <= 1:
-            return purchase - refunded
-        return prorate(price_cents, purchase, price)
 
     def _alma_pos_refund_summary(self, refunded_cents=None):
         """What the till's refund dialog shows of this (original) payment."""

@@ -188,8 +188,15 @@ class AlmaRefund(models.Model):
             "Refund of %(amount)s asked of Alma by %(user)s.",
             amount=self.currency_id.format(self.amount), user=self.env.user.name))
         payment._alma_checkpoint()  # On record before Alma is asked.
+        # A full refund of a payment not refunded yet omits `amount`: Alma computes it (alma/
+        # alma-php-client src/Endpoints/Payments.php `refund`; alma/alma-python-client
+        # alma_client/endpoints/payments.py `refund(full_refund=True)`). Only when the customer
+        # paid no fee (offered, or none in the plan): what Alma then lists as refunded, with
+        # the customer's fees, is not public.
+        full = (not payment.customer_fee_cents and not payment.amount_refunded_cents
+                and self.amount_cents == payment.purchase_amount_cents)
         try:
-            data = client.refund(payment.alma_id, amount=self.amount_cents,
+            data = client.refund(payment.alma_id, amount=None if full else self.amount_cents,
                                  merchant_reference=self.reference)
         except AlmaError as error:
             if error.kind in ('timeout', 'connection', 'bad_response'):

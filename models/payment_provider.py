@@ -11,7 +11,12 @@ from odoo.tools.misc import formatLang
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.utils.alma_client import AlmaClient, AlmaError
-from odoo.addons.payment_alma.utils.money import fee_from_rates, from_cents, to_cents, vat_on
+from odoo.addons.payment_alma.utils.money import (
+    from_cents,
+    merchant_fee_estimate,
+    to_cents,
+    vat_on,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -472,9 +477,10 @@ class PaymentProvider(models.Model):
 
         Each offer: the plan, whether it is eligible and why not, the schedule, the customer fee
         and the clinic's fee with its VAT, all in integer cents so that they add up exactly.
-        With `fees_offered`, plans with a customer fee are priced so that the customer pays
-        exactly `amount` (see `_alma_offer_fees`). `online`: a payment made on the website
-        (Odoo's payment form), priced on Alma's general plans and asked with the online origin.
+        With `fees_offered`, Alma is asked with `merchant_covers_all_fees`: the purchase amount
+        stays the price, the customer pays no fee and the clinic's fee takes it on. `online`: a
+        payment made on the website (Odoo's payment form), priced on Alma's general plans and
+        asked with the online origin.
         """
         self.ensure_one()
         currency = currency or self.company_id.currency_id
@@ -487,25 +493,26 @@ class PaymentProvider(models.Model):
         origin = const.ONLINE_ORIGIN if online else self.alma_origin
         fee_plans = self._alma_get_fee_plans(
             kind=const.ONLINE_FEE_PLAN_KIND if online else const.FEE_PLAN_KIND)
-        results = self._alma_eligibility(amount_cents, plans, origin)
-        offers = []
-        for plan in plans:
-            fee_plan = fee_plans.get(plan._alma_key()) or {}
-            result = results.get(plan._alma_key())
-            offer = self._alma_make_offer(plan, fee_plan, result, amount_cents, currency)
-            if fees_offered and offer['eligible'] and offer['customer_total_cost_cents']:
-                offer = self._alma_offer_fees(plan, fee_plan, amount_cents, currency, origin)
-            offers.append(offer)
-        return offers
+        results = self._alma_eligibility(amount_cents, plans, origin, fees_offered)
+        return [
+            self._alma_make_offer(plan, fee_plans.get(plan._alma_key()) or {},
+                                  results.get(plan._alma_key()), amount_cents, currency,
+                                  fees_offered=fees_offered)
+            for plan in plans
+        ]
 
-    def _alma_eligibility(self, amount_cents, plans, origin):
+    def _alma_eligibility(self, amount_cents, plans, origin, fees_offered=False):
         """Ask Alma about `plans` for an amount; return its results keyed by plan key.
 
         Alma's clients key each result by its plan (installments count, deferred days, deferred
         months), never by its position: a plan without a result is not offered.
+        `fees_offered` asks with `merchant_covers_all_fees`, as the payment will be created
+        (alma/widgets documentation.md: "The value should be the same as the one used in the
+        payment creation request").
         """
         answer = self._alma_client().check_eligibility(
             amount_cents, [plan._alma_query() for plan in plans], origin=origin,
+            merchant_covers_all_fees=fees_offered,
         )
         results = {}
         for result in answer if isinstance(answer, list) else []:
@@ -513,45 +520,19 @@ class PaymentProvider(models.Model):
                 results[_alma_result_key(result)] = result
         return results
 
-    def _alma_offer_fees(self, plan, fee_plan, price_cents, currency, origin):
-        """Return the offer where the clinic takes on the customer's fees.
-
-        Alma has no per-payment switch for this: ask Alma for a purchase amount P such that
-        P + customer fee(P) = the price. The customer pays exactly the price; Alma pays the
-        clinic P minus its fees, so the clinic's cost grows by price - P (the absorbed fee).
-        """
-        purchase = _purchase_amount_for_total(
-            price_cents, fee_plan.get('customer_fee_variable'), fee_plan.get('customer_fee_fixed'))
-        for _attempt in range(3):
-            result = self._alma_eligibility(purchase, plan, origin).get(plan._alma_key())
-            offer = self._alma_make_offer(plan, fee_plan, result, purchase, currency)
-            if not offer['eligible']:
-                return offer
-            overshoot = offer['customer_total_cents'] - price_cents
-            if overshoot <= 0:
-                break
-            purchase -= overshoot  # Alma's rounding differs from ours: step down and ask again.
-        absorbed = price_cents - purchase
-        offer.update({
-            'fees_offered': True,
-            'price_cents': price_cents,
-            'absorbed_fee_cents': absorbed,
-            'clinic_fee_total_cents': offer['merchant_fee_total_cents'] + absorbed,
-            'net_cents': price_cents - offer['merchant_fee_total_cents'] - absorbed,
-        })
-        # When Alma's fee rounding skips the price's exact cent (about 1 price in 70), the
-        # customer pays one cent less; the clinic's absorbed fee includes it.
-        return offer
-
-    def _alma_make_offer(self, plan, fee_plan, result, amount_cents, currency):
+    def _alma_make_offer(self, plan, fee_plan, result, amount_cents, currency,
+                         fees_offered=False):
         """Return the offer of one plan from Alma's eligibility `result` (None: no result).
 
         The customer pays the purchase amount plus Alma's `customer_total_cost_amount`, the
-        whole cost of the credit (fees and interest); the schedule adds up to that total.
+        whole cost of the credit (fees and interest); the schedule adds up to that total. With
+        `fees_offered` (asked with `merchant_covers_all_fees`) Alma charges the customer no fee:
+        the clinic's fee is estimated with the plan's merchant and customer rates
+        (`merchant_fee_estimate`), until the payment gives Alma's own (`merchant_target_fee`).
         """
         result = result or {}
         offer = {
-            'fees_offered': False,
+            'fees_offered': bool(fees_offered),
             'price_cents': amount_cents,
             'absorbed_fee_cents': 0,
             'plan_id': plan.id,
@@ -576,8 +557,7 @@ class PaymentProvider(models.Model):
             offer['reason'] = self._alma_refusal_reason(result, amount_cents, currency)
             return offer
         customer_fee = int(result.get('customer_fee') or 0)
-        merchant_fee = fee_from_rates(
-            amount_cents, fee_plan.get('merchant_fee_variable'), fee_plan.get('merchant_fee_fixed'))
+        merchant_fee, covered_fee = merchant_fee_estimate(amount_cents, fee_plan, fees_offered)
         merchant_fee_vat = vat_on(merchant_fee, self.alma_fee_vat_rate)
         paris = pytz.timezone('Europe/Paris')
         interest = 0
@@ -602,6 +582,7 @@ class PaymentProvider(models.Model):
             'customer_total_cents': amount_cents + total_cost,
             # Alma gives the rate in basis points (100 = 1 %); None when it gives none.
             'annual_interest_rate': rate / 100 if isinstance(rate, int | float) else None,
+            'absorbed_fee_cents': covered_fee,
             'merchant_fee_cents': merchant_fee,
             'merchant_fee_vat_cents': merchant_fee_vat,
             'merchant_fee_total_cents': merchant_fee + merchant_fee_vat,
@@ -630,13 +611,3 @@ def _alma_result_key(result):
 
 def _normalize_name(name):
     return ' '.join((name or '').casefold().split())
-
-
-def _purchase_amount_for_total(total_cents, fee_bps, fee_fixed_cents):
-    """Return the largest purchase amount P whose P + customer fee(P) does not exceed the total."""
-    fee_bps, fee_fixed_cents = fee_bps or 0, fee_fixed_cents or 0
-    estimate = (total_cents - fee_fixed_cents) * 10000 // (10000 + fee_bps)
-    for purchase in range(estimate + 2, estimate - 3, -1):
-        if purchase + fee_from_rates(purchase, fee_bps, fee_fixed_cents) <= total_cents:
-            return purchase
-    return estimate - 2

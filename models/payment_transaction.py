@@ -177,12 +177,10 @@ class PaymentTransaction(models.Model):
         self.ensure_one()
         state = payment.state
         if state == 'accepted':
-            # With the fees offered, Alma's purchase amount is the price less the customer's fee
-            # the clinic took on: the customer still pays the price.
-            absorbed = payment.absorbed_fee_cents if payment.fees_offered else 0
+            # Alma's purchase amount is the price, fees offered too (merchant_covers_all_fees).
             if (payment.currency_id != self.currency_id
                     or payment.price_cents != to_cents(self.amount)
-                    or payment.purchase_amount_cents + absorbed != payment.price_cents):
+                    or payment.purchase_amount_cents != payment.price_cents):
                 self._set_error(self.env._(
                     "Alma accepted %(alma)s but the transaction is for %(expected)s.",
                     alma=payment.currency_id.format(payment.price),

@@ -184,7 +184,9 @@ class PosPaymentMethod(models.Model):
         payment, pos_cents, existing, _session = self._alma_refund_request(values)
         if existing:  # Refunded, or asked: the till shows it, or asks again (never twice).
             return {'refund': existing._alma_pos_data()}
-        alma_cents = payment._alma_refund_cents_of_price(pos_cents)
+        # Alma's purchase amount is the sale's price (fees offered with
+        # merchant_covers_all_fees too): the till's amount is what Alma refunds.
+        alma_cents = pos_cents
         left = payment.purchase_amount_cents - payment.amount_refunded_cents
         return {
             'payment': payment._alma_pos_refund_summary(),
@@ -201,7 +203,7 @@ class PosPaymentMethod(models.Model):
             return {'refund': existing._alma_pos_data()}
         line_uuid = _as_uuid(values.get('pos_payment_uuid'))
         # Asked before and unanswered: asked again as it was, never twice (see _alma_refund_for).
-        alma_cents = existing.amount_cents or payment._alma_refund_cents_of_price(pos_cents)
+        alma_cents = existing.amount_cents or pos_cents
         result = self.env['alma.refund']._alma_refund_for(
             payment, key=f'pos:{line_uuid}', amount_cents=alma_cents,
             pos_config_id=session.config_id.id,
@@ -316,7 +318,7 @@ class PosPaymentMethod(models.Model):
             return existing.payment_id, pos_cents, existing, session
         # The sale's Alma payment that can take the whole line, else the one with most left.
         left = {p: p.purchase_amount_cents - p.amount_refunded_cents for p in mine}
-        payment = next((p for p in mine if left[p] >= p._alma_refund_cents_of_price(pos_cents)),
+        payment = next((p for p in mine if left[p] >= pos_cents),
                        max(mine, key=lambda p: left[p]))
         return payment, pos_cents, existing, session
 

@@ -33,9 +33,8 @@ class TestAlmaFeeLine(AlmaPosCommon):
         super().setUp()
         self.standin.configure(ipn_delay=600)
 
-    def accepted_payment(self, price=39900, purchase=None, merchant_fee=1157, vat=231,
-                         customer_fee=0, offered=False):
-        purchase = purchase or price
+    def accepted_payment(self, price=39900, merchant_fee=1157, vat=231, customer_fee=0):
+        purchase = price
         payment = self.env['alma.payment'].create({
             'provider_id': self.alma.id,
             'currency_id': self.alma.company_id.currency_id.id,
@@ -47,8 +46,6 @@ class TestAlmaFeeLine(AlmaPosCommon):
             'price_cents': price,
             'purchase_amount_cents': purchase,
             'customer_fee_cents': customer_fee,
-            'fees_offered': offered,
-            'absorbed_fee_cents': price - purchase,
             'merchant_fee_cents': merchant_fee,
             'merchant_fee_vat_cents': vat,
             'pos_order_name': "Order 00001-001-0001",
@@ -74,14 +71,26 @@ class TestAlmaFeeLine(AlmaPosCommon):
         self.assertEqual(line.origin, "Order 00001-001-0001")
         self.assertFalse(line.settled)
 
+    def offered_payment(self):
+        """399 € in 4x at the till, the customer's fees offered (merchant_covers_all_fees)."""
+        return self.alma_accepted(399.0, str(uuid.uuid4()), str(uuid.uuid4()),
+                                  plan='payment_alma.plan_4x', fees_offered=True)
+
     def test_offered_fees_count_as_clinic_fees(self):
-        # 4x at 399 €, customer's fees offered: Alma finances 393.30 €, the clinic takes 5.70 €.
-        payment = self.accepted_payment(purchase=39330, customer_fee=570, merchant_fee=1298,
-                                        vat=260, offered=True)
+        # 4x at 399 €, customer's fees offered: Alma finances the whole 399 € and charges the
+        # clinic its 3.30 % and the customer's 1.45 %: 13.17 € + 5.79 € = 18.96 €, as its
+        # payment says (merchant_target_fee).
+        payment = self.offered_payment()
+        remote = self.standin.payments[payment.alma_id]
+        self.assertEqual((remote['purchase_amount'], remote['customer_fee']), (39900, 0))
+        self.assertEqual(payment.merchant_fee_source, 'alma')
         line = self.line_of(payment)
-        self.assertEqual((line.gross_cents, line.fee_cents, line.fee_vat_cents),
-                         (39900, 1298 + 570, 260))
-        self.assertEqual(line.net, 377.72)
+        self.assertEqual((line.gross_cents, line.customer_fee_cents, line.fee_cents,
+                          line.fee_vat_cents, line.absorbed_fee_cents),
+                         (39900, 0, remote['merchant_target_fee'], 379, 579))
+        self.assertEqual(line.fee_cents, 1317 + 579)
+        self.assertEqual(line.net, 376.25)
+        self.assertEqual(payment.clinic_fee_total, 22.75)
 
     def test_cash_in_delay_from_the_provider(self):
         self.alma.alma_cash_in_delay = 3
@@ -301,10 +310,11 @@ class TestAlmaFeeLine(AlmaPosCommon):
         self.assertIn("Updated: 0.", again['params']['message'])
 
     def test_offered_fees_are_no_difference_and_unknown_lines_are_named(self):
-        # The clinic offered the customer's 5.70 €: its fees, not Alma's commission.
-        offered = self.accepted_payment(price=39900, purchase=39330, offered=True)
-        self.assertEqual(self.line_of(offered).fee_cents, 1157 + 570)
-        content = CSV_HEADER + self.csv_row(offered, 1157)
+        # The clinic offered the customer's 5.79 €: Alma's commission includes them, in its
+        # export as in the line.
+        offered = self.offered_payment()
+        self.assertEqual(self.line_of(offered).fee_cents, 1317 + 579)
+        content = CSV_HEADER + self.csv_row(offered, 1317 + 579)
         content += "2026-11-23 10:00:00,5000,100,4900,20,3,X,x@example.com,bt_2,payment_else,,\n"
         result = self.import_csv(content)
         self.assertEqual(self.line_of(offered).alma_fee_difference, 0)

@@ -153,7 +153,8 @@ class TestAlmaPayment(AlmaPosCommon):
         self.send(line_uuid)
         self.standin.fail(503, method='GET', path_prefix='/v1/payments', times=10)
         answer = self.send(line_uuid)  # Reads are retried: about 3.5 s of backoff.
-        self.assertIn("temporarily unavailable", answer['error'])
+        self.assertIn("could not tell whether the first attempt created the payment",
+                      answer['error'])
         self.assertFalse(self.standin.payments, "nothing created while Alma cannot be asked")
 
     def test_ineligible_amount_is_refused_before_alma(self):
@@ -256,13 +257,14 @@ class TestAlmaPayment(AlmaPosCommon):
         offer = next(offer for offer in offers if offer['plan_code'] == 'P4X')
         self.assertTrue(offer['fees_offered'])
         self.assertEqual(offer['customer_total'], 399.0)
-        self.assertEqual(offer['purchase_amount'] + offer['customer_fee'], 399.0)
-        self.assertEqual(offer['absorbed_fee'], offer['customer_fee'])
+        self.assertEqual((offer['purchase_amount'], offer['customer_fee']), (399.0, 0.0))
+        self.assertEqual(offer['absorbed_fee'], 5.79)  # 1.45 % of 399 €, now the clinic's.
         self.assertAlmostEqual(sum(line['amount'] for line in offer['schedule']), 399.0)
         payment = self.payment(self.send(plan='payment_alma.plan_4x', fees_offered=True))
-        self.assertEqual(payment.purchase_amount_cents + payment.absorbed_fee_cents, 39900)
-        self.assertEqual(self.standin.payments[payment.alma_id]['purchase_amount'],
-                         payment.purchase_amount_cents)
+        self.assertEqual((payment.purchase_amount_cents, payment.customer_fee_cents), (39900, 0))
+        remote = self.standin.payments[payment.alma_id]
+        self.assertEqual((remote['purchase_amount'], remote['customer_fee'],
+                          remote['merchant_covers_all_fees']), (39900, 0, True))
 
     # === Contacts === #
 

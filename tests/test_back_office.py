@@ -95,9 +95,12 @@ class TestBackOffice(AlmaWebCommon):
         self.assertTrue(offered['fees_offered'])
         self.assertEqual(offered['customer_total'], 399.0)
         self.assertAlmostEqual(sum(line['amount'] for line in offered['schedule']), 399.0)
-        self.assertEqual(offered['absorbed_fee'], offered['customer_fee'])
-        self.assertAlmostEqual(offered['clinic_fee_total'], offered['clinic_fee']
-                               + offered['clinic_fee_vat'] + offered['absorbed_fee'])
+        self.assertEqual((offered['purchase_amount'], offered['customer_fee']), (399.0, 0.0))
+        # The clinic's fee takes on the customer's (3.30 % + 1.45 % of 399 €), VAT on it all.
+        self.assertEqual((offered['clinic_fee'], offered['absorbed_fee']), (18.96, 5.79))
+        self.assertEqual(offered['absorbed_fee'], four['customer_fee'])
+        self.assertAlmostEqual(offered['clinic_fee_total'],
+                               offered['clinic_fee'] + offered['clinic_fee_vat'])
 
     def test_only_the_plans_alma_takes_for_the_amount(self):
         invoice = self.invoice_for(30.0)
@@ -342,7 +345,8 @@ class TestBackOffice(AlmaWebCommon):
         wizard.action_send_link()
         payment = self.payment_of(invoice)
         self.assertTrue(payment.fees_offered)
-        self.assertLess(self.standin.payments[payment.alma_id]['purchase_amount'], 39900)
+        remote = self.standin.payments[payment.alma_id]
+        self.assertEqual((remote['purchase_amount'], remote['customer_fee']), (39900, 0))
         self.customer_pays(payment.alma_id)
         wizard.action_refresh()
         tx = invoice.transaction_ids

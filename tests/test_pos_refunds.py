@@ -239,20 +239,22 @@ class TestPosRefunds(AlmaPosCommon):
                 refused = True
             self.assertTrue(refused, f"{user.login} must not read the refund of the line")
 
-    # === Fees offered: the price is above Alma's purchase amount === #
+    # === Fees offered: Alma's purchase amount is the price (merchant_covers_all_fees) === #
 
-    def test_fees_offered_refunds_in_proportion_and_the_last_takes_the_rest(self):
+    def test_fees_offered_refunds_are_not_prorated(self):
         order_uuid, line_uuid = str(uuid.uuid4()), str(uuid.uuid4())
         payment = self.alma_accepted(399.0, line_uuid, order_uuid, plan='payment_alma.plan_4x',
                                      fees_offered=True)
-        self.assertLess(payment.purchase_amount_cents, 39900)
+        self.assertEqual(payment.purchase_amount_cents, 39900)
         sale = self.sync_pos_order([(self.consultation, 1, 399.0, None)],
                                    [(self.alma_pos_method, 399.0, line_uuid)],
                                    order_uuid=order_uuid)
         first = self.method.alma_refund(self.values(sale, 100.0))['refund']
-        self.assertEqual(first['amount'], 100.0)
-        self.assertLess(first['alma_amount'], 100.0)
+        self.assertEqual((first['amount'], first['alma_amount']), (100.0, 100.0))
         rest = self.method.alma_refund(self.values(sale, 299.0))['refund']
         self.assertEqual(rest['state'], 'done', rest['error'])
-        self.assertEqual(payment.amount_refunded_cents, payment.purchase_amount_cents)
+        self.assertEqual((rest['amount'], rest['alma_amount']), (299.0, 299.0))
+        self.assertEqual(payment.amount_refunded_cents, 39900)
         self.assertEqual(payment.refund_state, 'full')
+        refunds = self.standin.payments[payment.alma_id]['refunds']
+        self.assertEqual([refund['amount'] for refund in refunds], [10000, 29900])

@@ -105,9 +105,12 @@ class TestAlmaPosTours(AlmaPosCommon):
         self.assertGreater(alma_payment.absorbed_fee_cents, 0)
         standin_payment = self.standin.payments[alma_payment.alma_id]
         self.assertEqual(standin_payment['installments_count'], 4)
-        # The customer pays exactly the price: Alma's purchase amount plus its customer fee.
-        self.assertEqual(
-            standin_payment['purchase_amount'] + standin_payment['customer_fee'], 39900)
+        # The customer pays exactly the price: Alma's purchase amount, no customer fee
+        # (merchant_covers_all_fees).
+        self.assertEqual((standin_payment['purchase_amount'], standin_payment['customer_fee'],
+                          standin_payment['merchant_covers_all_fees']), (39900, 0, True))
+        self.assertEqual(alma_payment.purchase_amount_cents, 39900)
+        self.assertEqual(alma_payment.merchant_fee_cents, standin_payment['merchant_target_fee'])
         self._assert_paid_with_alma(alma_payment)
 
     def test_reload_waiting(self):

@@ -85,10 +85,15 @@ class AlmaClient:
             'kind': kind, 'only': 'all', 'deferred': 'true',
         })
 
-    def check_eligibility(self, purchase_amount, queries, origin=None):
+    def check_eligibility(self, purchase_amount, queries, origin=None,
+                          merchant_covers_all_fees=False):
         payload = {'purchase_amount': purchase_amount, 'queries': queries}
         if origin:
             payload['origin'] = origin
+        if merchant_covers_all_fees:
+            # The same value as in the payment's creation. Source: alma/widgets
+            # widgets-lit/src/utils/fetch-eligibility.ts, documentation.md.
+            payload['merchant_covers_all_fees'] = True
         # Eligibility creates nothing: safe to retry.
         return self._request('POST', '/v2/payments/eligibility', json=payload, idempotent=True)
 
@@ -98,7 +103,7 @@ class AlmaClient:
     def get_payment(self, payment_id):
         return self._request('GET', f'/v1/payments/{payment_id}')
 
-    def list_payments(self, states=(), limit=100, starting_after=None):
+    def list_payments(self, states=(), limit=const.LIST_LIMIT, starting_after=None):
         params = {'limit': limit}
         if states:
             params['state'] = ','.join(states)

@@ -1,4 +1,7 @@
-"""Exact money arithmetic: Alma counts in integer cents, rounding half up."""
+"""Exact money arithmetic: Alma counts in integer cents, rounding half up.
+
+The add-on's one pure money module: no `env`, tested with plain values.
+"""
 
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -26,10 +29,22 @@ def vat_on(fee_cents, rate_percent):
     return int(vat.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def prorate(cents, part, whole):
-    """Return `cents` * `part` / `whole`, rounded half up to the cent."""
-    share = Decimal(cents) * Decimal(part) / Decimal(whole)
-    return int(share.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def merchant_fee_estimate(amount_cents, fee_plan, covers_all_fees=False):
+    """Return (the merchant's fee, the part of it that is the customer's fee), in cents,
+    estimated from a fee plan of Alma's (`GET /v1/me/fee-plans`) until the payment gives its
+    own (`merchant_target_fee`).
+
+    With `covers_all_fees` (Alma's per-payment `merchant_covers_all_fees`: the customer pays no
+    fee, the merchant takes it on), the merchant's fee is its own rates plus the customer's.
+    """
+    fee_plan = fee_plan or {}
+    own = fee_from_rates(
+        amount_cents, fee_plan.get('merchant_fee_variable'), fee_plan.get('merchant_fee_fixed'))
+    if not covers_all_fees:
+        return own, 0
+    covered = fee_from_rates(
+        amount_cents, fee_plan.get('customer_fee_variable'), fee_plan.get('customer_fee_fixed'))
+    return own + covered, covered
 
 
 def without_cents_fields(model, descriptions):

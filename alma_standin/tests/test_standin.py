@@ -815,3 +815,29 @@ def test_expired_at_stays_empty_until_the_link_has_expired(standin, create, call
 
 def test_the_payment_gives_the_merchant_fee(create):
     assert create()["merchant_target_fee"] > 0
+
+
+def test_merchant_covering_all_fees_leaves_the_customer_the_price(call, create):
+    """`merchant_covers_all_fees` (alma/widgets widgets-lit/src/utils/fetch-eligibility.ts,
+    documentation.md): in eligibility and creation alike, the customer pays no fee, the
+    purchase amount stays the price, and the merchant's fee takes the customer's on."""
+    body = {
+        "purchase_amount": 39900,
+        "queries": [{"installments_count": 4, "deferred_days": 0, "deferred_months": 0}],
+        "merchant_covers_all_fees": True,
+    }
+    [result] = call("POST", "/v2/payments/eligibility", json=body).json()
+    assert (result["customer_fee"], result["customer_total_cost_amount"]) == (0, 0)
+    assert sum(i["total_amount"] for i in result["payment_plan"]) == 39900
+    assert all(i["customer_fee"] == 0 for i in result["payment_plan"])
+    shared = create(installments_count=4)
+    covered = create(installments_count=4, merchant_covers_all_fees=True)
+    assert (covered["purchase_amount"], covered["customer_fee"]) == (39900, 0)
+    assert covered["merchant_covers_all_fees"] is True
+    assert shared["merchant_covers_all_fees"] is False
+    assert sum(i["total_amount"] for i in covered["payment_plan"]) == 39900
+    assert covered["merchant_target_fee"] == (
+        shared["merchant_target_fee"] + shared["customer_fee"])
+    refused = call("POST", "/v2/payments/eligibility",
+                   json={**body, "merchant_covers_all_fees": "yes"})
+    assert refused.status_code == 400

@@ -116,7 +116,7 @@ class TestRefundOnce(AlmaWebCommon):
         with self.assertRaisesRegex(UserError, "not confirmed the refund yet"):
             self.refund(tx, 150.0)
         # Another amount of the same transaction: it waits for the first one's answer.
-        with self.assertRaisesRegex(UserError, "has not answered yet the refund of"):
+        with self.assertRaisesRegex(UserError, "has not yet answered the refund of"):
             self.refund(tx, 100.0)
         self.assertEqual(self.refunds_asked(payment), 1)
         self.assertEqual(tx.child_transaction_ids, first)

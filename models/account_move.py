@@ -201,11 +201,17 @@ class AccountMove(models.Model):
             raise UserError(self.env._(
                 "Only a posted credit note left to pay, of an invoice paid with Alma, can be "
                 "refunded through Alma."))
-        amount = self.amount_residual
-        refund_tx = tx._create_child_transaction(
-            amount, is_refund=True, invoice_ids=[Command.set(self.ids)])
-        refund_tx._log_sent_message()
-        tx._alma_refund_through(refund_tx)
+        # One refund per credit note, whatever is clicked: its refund asked before (a lost
+        # answer, a second click) is looked for at Alma again, never asked a second time.
+        refund_tx = tx.child_transaction_ids.filtered(
+            lambda child: child.operation == 'refund' and self in child.invoice_ids
+            and child.state in ('draft', 'pending', 'done'))[-1:]
+        if not refund_tx:
+            refund_tx = tx._create_child_transaction(
+                self.amount_residual, is_refund=True, invoice_ids=[Command.set(self.ids)])
+            refund_tx._log_sent_message()
+        refund_tx = tx._alma_refund_through(refund_tx, key=f'move:{self.id}')
+        amount = -refund_tx.amount
         done = refund_tx.state == 'done'
         return {
             'type': 'ir.actions.client',

@@ -799,7 +799,9 @@ class AlmaPayment(models.Model):
     def action_alma_refund(self):
         """Refund what is left of an accepted payment; Alma takes it from the next payout.
 
-        A payment of a transaction is refunded through it, so that the books follow.
+        The books follow: a till sale is refunded at the till (its refund order takes back the
+        sale and its VAT), an invoice by a credit note (refunded through Alma from there), any
+        other payment of a transaction through that transaction.
         """
         self.ensure_one()
         if not self.env.user.has_group('account.group_account_manager'):
@@ -807,10 +809,21 @@ class AlmaPayment(models.Model):
         self.check_access('write')
         if self.state != 'accepted':
             raise UserError(self.env._("Only an accepted Alma payment can be refunded."))
+        if self.pos_payment_id:
+            raise UserError(self.env._(
+                "This Alma payment paid the sale %s at the till: refund it at the till (the "
+                "order's Refund, paid back with Alma), so that the refund order takes back the "
+                "sale and its VAT. Nothing was refunded.",
+                # sudo: the name of the order this payment paid, for the message only.
+                self.sudo().pos_payment_id.pos_order_id.name or self.pos_order_name or ''))
         left_cents = self.purchase_amount_cents - self.amount_refunded_cents
         transaction = self.env['payment.transaction'].search([
             ('reference', '=', self.transaction_reference), ('provider_code', '=', 'alma'),
             ('state', '=', 'done')], limit=1) if self.transaction_reference else None
+        invoices = (transaction.invoice_ids if transaction else self.invoice_id).filtered(
+            lambda move: move.move_type == 'out_invoice' and move.state == 'posted')
+        if invoices:
+            return self._alma_credit_note_action(invoices)
         if transaction:
             transaction.action_refund(amount_to_refund=from_cents(left_cents))
             refund_tx = transaction.child_transaction_ids.sorted('id')[-1:]
@@ -822,6 +835,14 @@ class AlmaPayment(models.Model):
         if result['state'] != 'done':
             raise UserError(result['error'])
         return self._alma_refund_notification(True, result['amount_cents'], '')
+
+    def _alma_credit_note_action(self, invoices):
+        """Odoo's *Credit Note* dialog of the invoices this payment paid: the credit note takes
+        back the sale and its VAT, and its *Refund with Alma* pays it back."""
+        action = self.env['ir.actions.act_window']._for_xml_id(
+            'account.action_view_account_move_reversal')
+        action['context'] = {'active_model': 'account.move', 'active_ids': invoices.ids}
+        return action
 
     def _alma_refund_notification(self, done, amount_cents, message):
         self.ensure_one()

@@ -93,16 +93,20 @@ class AlmaRefund(models.Model):
     # === The one entry point of every refund === #
 
     @api.model
-    def _alma_refund_for(self, payment, *, key, amount_cents=None, **links):
+    def _alma_refund_for(self, payment, *, key, amount_cents=None, document=None, **links):
         """Find or ask the refund of `key` on `payment`; `amount_cents` None = what is left.
 
         The callers check who may refund. It runs in a transaction of its own, holding a lock
         on the payment in the database, committed before Alma is asked and once it answered.
+        `key` names what is refunded (a credit note, a till's line, a transaction and the
+        amount asked), never the click: asking it again finds the same refund. While another
+        refund whose key starts with `document` waits for Alma's answer, nothing is sent.
 
         :return: the refund as plain data (the caller's transaction may not see it yet):
                  {'id', 'reference', 'state', 'amount_cents', 'alma_refund_id', 'error',
-                 'existing', 'refunded_cents' (of the payment, in all)}; state 'asked' means
-                 that Alma's answer was lost: it is looked for at Alma later.
+                 'existing', 'refunded_cents' (of the payment, in all),
+                 'transaction_reference' (of the refund transaction it was asked for)}; state
+                 'asked' means that Alma's answer was lost: it is looked for at Alma later.
         """
         self.env.flush_all()
         with self.env.registry.cursor() as cr:
@@ -111,11 +115,12 @@ class AlmaRefund(models.Model):
             payment = payment.with_env(env)
             with env['alma.payment']._alma_key_lock(f'refunds:{payment.id}'):
                 refund, existing, error = env['alma.refund']._alma_find_or_ask(
-                    payment, key, amount_cents, links)
+                    payment, key, amount_cents, links, document)
                 result = {
                     'id': refund.id, 'reference': refund.reference or '',
                     'state': refund.state or False, 'amount_cents': refund.amount_cents,
                     'alma_refund_id': refund.alma_refund_id or False,
+                    'transaction_reference': refund.transaction_reference or False,
                     'refunded_cents': payment.amount_refunded_cents,
                     'error': error, 'existing': existing,
                 }
@@ -123,9 +128,14 @@ class AlmaRefund(models.Model):
         return result
 
     @api.model
-    def _alma_find_or_ask(self, payment, key, amount_cents, links):
+    def _alma_find_or_ask(self, payment, key, amount_cents, links, document=None):
         """Return (refund, whether it existed, error); runs under the payment's refund lock."""
         refund = self.search([('refund_key', '=', key), ('state', '!=', 'refused')], limit=1)
+        if not refund and links.get('transaction_reference'):
+            # A refund transaction carries one refund, whatever key it was asked with.
+            refund = self.search([('transaction_reference', '=', links['transaction_reference']),
+                                  ('payment_id', '=', payment.id), ('state', '!=', 'refused')],
+                                 limit=1)
         if refund.state == 'done':
             return refund, True, ''
         if payment.state != 'accepted' or not payment.alma_id:
@@ -140,6 +150,17 @@ class AlmaRefund(models.Model):
         if refund.state == 'done':
             return refund, True, ''
         left = (data.get('purchase_amount') or 0) - (data.get('amount_already_refunded') or 0)
+        waiting = document and self.search([
+            ('payment_id', '=', payment.id), ('state', '=', 'asked'), ('id', '!=', refund.id),
+        ]).filtered(lambda other: (other.refund_key or '').startswith(document))[:1]
+        if waiting:  # Another refund of the same document, still unanswered: nothing sent.
+            return refund, False, self.env._(
+                "Alma has not yet answered the refund of %(amount)s asked for it at %(time)s: "
+                "nothing was sent again. It is looked for at Alma every few minutes; ask again "
+                "once it is answered.",
+                amount=waiting.currency_id.format(waiting.amount),
+                time=fields.Datetime.context_timestamp(self, waiting.asked_at).strftime('%H:%M')
+                if waiting.asked_at else '?')
         if refund:  # Asked before, and Alma does not have it (yet).
             wait = refund.asked_at and refund.asked_at + LOST_ANSWER_GRACE - fields.Datetime.now()
             if refund.unanswered and wait and wait.total_seconds() > 0:

@@ -279,14 +279,20 @@ class PaymentTransaction(models.Model):
         refund_tx = super()._send_refund_request(amount_to_refund=amount_to_refund)
         if self.provider_code != 'alma':
             return refund_tx
-        self._alma_refund_through(refund_tx)
-        return refund_tx
+        return self._alma_refund_through(refund_tx)
 
-    def _alma_refund_through(self, refund_tx):
+    def _alma_refund_through(self, refund_tx, key=None):
         """Have Alma refund the amount of `refund_tx`, a refund child of this transaction.
 
-        :raise UserError: when Alma refused or nothing is left to refund (the caller's
-                          transaction, and `refund_tx` with it, is then rolled back)
+        The refund is keyed on what it refunds: `key` (a credit note), else this transaction,
+        the amount asked and how many of its refunds Alma made, so that a second click after a
+        lost answer finds the first refund instead of making another.
+
+        :return: the refund transaction that carries the refund: `refund_tx`, or the one of
+                 the same refund asked before (`refund_tx` is then deleted)
+        :raise UserError: when Alma refused, nothing is left to refund, or the same refund is
+                          asked and still unanswered (the caller's transaction, and
+                          `refund_tx` with it, is then rolled back)
         """
         self.ensure_one()
         # Called as superuser (`action_refund`, a credit note): the rights are the user's.
@@ -296,13 +302,34 @@ class PaymentTransaction(models.Model):
             [('transaction_reference', '=', self.reference), ('state', '=', 'accepted')], limit=1)
         if not payment:
             raise UserError(self.env._("This transaction has no accepted Alma payment."))
+        amount_cents = to_cents(-refund_tx.amount)
+        document = None
+        if key is None:
+            document = f'tx:{self.reference}:'
+            # sudo: the refunds of this transaction are counted, whoever asks.
+            made = payment.sudo().refund_ids.filtered(
+                lambda refund: refund.state == 'done'
+                and (refund.refund_key or '').startswith(document))
+            key = f'{document}{amount_cents}:{len(made)}'
         result = self.env['alma.refund']._alma_refund_for(
-            payment, key=f'tx:{refund_tx.reference}', amount_cents=to_cents(-refund_tx.amount),
+            payment, key=key, amount_cents=amount_cents, document=document,
             transaction_reference=refund_tx.reference)
+        earlier = result['transaction_reference'] not in (False, refund_tx.reference)
+        if earlier:
+            # Asked before (a lost answer, a second click): that refund, never a second one.
+            refund_tx.unlink()
+            refund_tx = self.search([('reference', '=', result['transaction_reference']),
+                                     ('source_transaction_id', '=', self.id)])
+        # Asked before and still unanswered: said, and nothing more is sent.
+        unanswered = result['existing'] and result['state'] == 'asked'
+        if unanswered or (earlier and (result['state'] != 'done' or not refund_tx)):
+            raise UserError(result['error'] or self.env._(
+                "This refund was already asked of Alma: nothing was sent again."))
         if result['state'] not in ('asked', 'done'):
             raise UserError(result['error'])
         refund_tx._alma_apply_refund_state(
             result['state'], result['error'], result['alma_refund_id'])
+        return refund_tx
 
     @api.model
     def _alma_sync_from_refunds(self, refunds):

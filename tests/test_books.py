@@ -65,10 +65,18 @@ class TestAlmaBooks(AlmaPosCommon):
         session.close_session_from_ui()
         self.assertEqual(session.state, 'closed')
 
+        # Issue 19, item 4: the Alma payment's own Refund leads to the document that books it.
+        # A till sale is refunded at the till (its refund order): the button refunds nothing.
+        with self.assertRaisesRegex(UserError, "refund it at the till"):
+            till[0].with_user(self.accounting_manager).action_alma_refund()
+        self.assertFalse(self.standin.payments[till[0].alma_id]['refunds'])
         invoice = self.invoice_paid_online()
-        reversal = self.env['account.move.reversal'].with_context(
-            active_model='account.move', active_ids=invoice.ids).create({
-                'journal_id': invoice.journal_id.id, 'reason': "Acte annulé"})
+        # An invoice's: Odoo's credit note dialog, whose credit note is refunded through Alma.
+        payment = self.env['alma.payment'].search([('invoice_id', '=', invoice.id)])
+        action = payment.with_user(self.accounting_manager).action_alma_refund()
+        self.assertEqual(action['res_model'], 'account.move.reversal')
+        reversal = self.env['account.move.reversal'].with_context(**action['context']).create({
+            'journal_id': invoice.journal_id.id, 'reason': "Acte annulé"})
         credit_note = self.env['account.move'].browse(reversal.refund_moves()['res_id'])
         credit_note.invoice_line_ids.price_unit = 150.0
         credit_note.action_post()

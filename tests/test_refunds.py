@@ -166,13 +166,16 @@ class TestTransactionRefunds(AlmaWebCommon):
         self.assertEqual(refund_tx.payment_id.amount, 50.0)
         self.assertEqual(len(self.standin.payments[payment.alma_id]['refunds']), 1)
 
-    def test_the_payment_refund_button_goes_through_the_transaction(self):
-        _invoice, tx, payment = self.paid_transaction()
+    def test_the_payment_refund_button_of_an_invoice_opens_the_credit_note(self):
+        """Issue 19, item 4: the credit note takes back the sale and its VAT; its own *Refund
+        with Alma* pays it back (a refund of the transaction alone would leave them booked)."""
+        invoice, tx, payment = self.paid_transaction()
         action = payment.with_user(self.bookkeeper).action_alma_refund()
-        self.assertIn("399.00", action['params']['message'])
-        refund_tx = tx.child_transaction_ids
-        self.assertEqual((refund_tx.state, refund_tx.amount), ('done', -399.0))
-        self.assertEqual(refund_tx.payment_id.journal_id, self.alma.journal_id)
+        self.assertEqual(action['res_model'], 'account.move.reversal')
+        self.assertEqual(action['context'], {'active_model': 'account.move',
+                                             'active_ids': invoice.ids})
+        self.assertFalse(tx.child_transaction_ids)
+        self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 0)
 
     # === Issue 11, item 2: a credit note refunded through Alma === #
 

@@ -19,3 +19,4 @@ from . import test_clinic_books
 from . import test_rights
 from . import test_alma_sources
 from . import test_refund_once
+from . import test_journey_window

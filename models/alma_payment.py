@@ -38,6 +38,8 @@ RECOVERY_MAX_PAGES = 10
 NOTIFICATION_INTERVAL_SECONDS = 5
 # The cron commits the payments it polled by chunks: a till or a notification waits that long.
 CRON_CHUNK = 20
+# The link is sent again by SMS, or by e-mail, at most once in this interval (per payment).
+RESEND_INTERVAL = timedelta(seconds=60)
 # A chunk applied in a transaction of its own is tried again on a fresh snapshot when another
 # transaction (a notification, a till, another server) changed one of its payments meanwhile.
 APPLY_TRIES = 3
@@ -105,6 +107,10 @@ class AlmaPayment(models.Model):
     contact_id = fields.Many2one('res.partner', readonly=True)
     send_mode = fields.Selection(const.SEND_MODES, readonly=True)
     sms_error = fields.Char(readonly=True)
+    # When the link was last sent again, per way (the throttle of "Resend"; in the database,
+    # so that every worker and server sees it).
+    sms_resent_at = fields.Datetime(string="Texted Again", readonly=True, copy=False)
+    email_resent_at = fields.Datetime(string="E-mailed Again", readonly=True, copy=False)
 
     # Money: integer cents, as Alma counts. The price is what the customer pays in all.
     price_cents = fields.Integer(readonly=True)
@@ -792,7 +798,9 @@ class AlmaPayment(models.Model):
         self.ensure_one()
         if not self.env.user.has_group('account.group_account_manager'):
             raise AccessError(self.env._("Only accounting managers can refund Alma payments."))
-        self.check_access('write')
+        # Read, not write: Alma payments are read-only for everyone (the refund is the add-on's
+        # own record, written as superuser by `_alma_refund_for`); the rule of its company.
+        self.check_access('read')
         if self.state != 'accepted':
             raise UserError(self.env._("Only an accepted Alma payment can be refunded."))
         left_cents = self.purchase_amount_cents - self.amount_refunded_cents
@@ -855,6 +863,37 @@ class AlmaPayment(models.Model):
             # sudo: the link's sender may pay the invoice (checked by the callers); the note is
             # the invoice's history.
             self.invoice_id.sudo().message_post(body=note)
+
+    def _alma_resend(self, channel):
+        """Send the link again by `channel` ('sms': Alma texts it; 'email': Odoo e-mails it),
+        at most once per `RESEND_INTERVAL` and way: a customer is not flooded with texts and
+        e-mails, whoever clicks and however often.
+
+        The last time is written on the payment before anything is sent: two clicks at once,
+        on any worker or server, send once (the second waits on the row, then is refused).
+
+        :return: '' or why the SMS was not sent (the payment's SMS error)
+        :raise UserError: too early; the message says in how many seconds it will be possible
+        """
+        self.ensure_one()
+        field = f'{channel}_resent_at'
+        now = fields.Datetime.now()
+        last = self[field]
+        if last and last + RESEND_INTERVAL > now:
+            wait = math.ceil((last + RESEND_INTERVAL - now).total_seconds())
+            raise UserError(self.env._("You can send the link again in %s s.", wait))
+        # sudo: Alma payments are read-only for everyone; whoever may send the link again (the
+        # callers checked it) notes when, for the throttle.
+        self.sudo().write({field: now})
+        self.flush_recordset([field])  # The row's lock: a concurrent click waits on it.
+        if channel == 'email':
+            self._alma_send_email()
+            return ''
+        error = self._alma_send_sms()
+        if error:
+            # sudo: as above. Nothing was texted: the next click may try again at once.
+            self.sudo().write({field: last})
+        return error
 
     def _alma_send_sms(self):
         self.ensure_one()

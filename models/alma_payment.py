@@ -578,6 +578,10 @@ class AlmaPayment(models.Model):
         for a notification, OdooBot for the cron).
         """
         self.ensure_one()
+        if not self.env.su:
+            # sudo: Alma payments are read-only for everyone; what Alma says is recorded
+            # whoever learnt it (the callers checked who may ask Alma).
+            return self.sudo()._alma_apply(data, source)
         lang = self.company_id.partner_id.lang or self.env.lang
         if self.env.lang != lang:
             return self.with_context(lang=lang)._alma_apply(data, source)
@@ -763,6 +767,10 @@ class AlmaPayment(models.Model):
     def _alma_cancel(self, reason_code='cancelled_by'):
         """Cancel on Alma so that the customer can no longer pay; refused once charged."""
         self.ensure_one()
+        if not self.env.su:
+            # sudo: Alma payments are read-only for everyone; the callers checked who may
+            # cancel (the till's cashier, the invoice's bookkeeper, the paying browser).
+            return self.sudo()._alma_cancel(reason_code)
         if self.state == 'draft' or not self.alma_id:
             self.write({'state': 'cancelled', **self._alma_reason_values('cancelled')})
             self.flush_recordset()
@@ -841,7 +849,8 @@ class AlmaPayment(models.Model):
         refunded = data.get('amount_already_refunded')
         if refunded is None:
             refunded = sum(int(refund['amount']) for refund in data.get('refunds') or [])
-        self.amount_refunded_cents = refunded
+        # sudo: as below; Alma payments are read-only for everyone.
+        self.sudo().amount_refunded_cents = refunded
         # sudo: what Alma did is recorded whoever learnt it (the cron, a bookkeeper).
         self.env['alma.refund'].sudo()._alma_record(self.sudo(), data)._alma_on_done()
 
@@ -905,9 +914,10 @@ class AlmaPayment(models.Model):
                 message = self.env._(
                     "Alma cannot send SMS for this account: show the link or its QR code to "
                     "the customer instead.")
-            self.sms_error = message
+            # sudo: Alma payments are read-only for everyone; the sender may see why.
+            self.sudo().sms_error = message
             return message
-        self.sms_error = False
+        self.sudo().sms_error = False  # sudo: as above.
         return ''
 
     @api.model

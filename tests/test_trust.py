@@ -372,7 +372,7 @@ class TestTrust(AlmaPosCommon):
         for _index in range(150):
             client.create_payment(other._alma_payload())
         creations = self.creations()
-        lost.creation_attempted_at = fields.Datetime.now() - timedelta(minutes=5)
+        lost.sudo().creation_attempted_at = fields.Datetime.now() - timedelta(minutes=5)
         found = self.send(line_uuid)
         self.assertFalse(found.get('error'), found.get('error'))
         remote = self.standin.payments[found['payment']['alma_id']]

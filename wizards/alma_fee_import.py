@@ -74,7 +74,8 @@ class AlmaFeeImport(models.TransientModel):
     filename = fields.Char()
     provider_id = fields.Many2one(
         'payment.provider', domain=[('code', '=', 'alma')],
-        default=lambda self: self.env['payment.provider'].search(
+        # sudo: bookkeepers may not read providers; their own company's Alma account is the one.
+        default=lambda self: self.env['payment.provider'].sudo().search(
             [('code', '=', 'alma'), ('company_id', '=', self.env.company.id)], limit=1),
     )
     date_from = fields.Date(default=lambda self: fields.Date.context_today(self).replace(day=1))
@@ -89,14 +90,15 @@ class AlmaFeeImport(models.TransientModel):
     def action_fetch(self):
         """Ask Alma for its accounting export of the period, then import it."""
         self.ensure_one()
-        if self.provider_id.company_id not in self.env.companies:
+        # sudo: bookkeepers may not read providers (nor their keys): the account's company is
+        # compared, and its key is read by the server only, for this company's own account.
+        provider = self.provider_id.sudo()
+        if provider.company_id not in self.env.companies:
             raise UserError(self.env._("This Alma account belongs to another company."))
         if not self.date_from or not self.date_to:
             raise UserError(self.env._("Choose the first and the last day of the period."))
         if self.date_from > self.date_to:
             raise UserError(self.env._("The period ends before it starts: swap its dates."))
-        # sudo: the API key is read by the server only, for this company's own account.
-        provider = self.provider_id.sudo()
         client = provider._alma_client()
         start = int(datetime.combine(self.date_from, dt_time.min).timestamp())
         end = int(datetime.combine(self.date_to, dt_time.max).timestamp())

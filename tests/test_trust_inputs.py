@@ -201,7 +201,7 @@ class TestTrustInputs(AlmaPosCommon):
             "NUL character": CSV_HEADER + self.csv_row(payment, 1157).replace(
                 payment.alma_id, f'{payment.alma_id}\x00'),
             "not a fee of one payment": CSV_HEADER + self.csv_row(payment, 99999999999999),
-            "cannot be read as CSV": CSV_HEADER + self.csv_row(payment, 1157).replace(
+            "holds 200000 characters": CSV_HEADER + self.csv_row(payment, 1157).replace(
                 ',x\n', f',{"x" * 200000}\n'),
             "holds 1000 characters": CSV_HEADER + self.csv_row(payment, 1157).replace(
                 payment.alma_id, 'p' * 1000),

@@ -25,20 +25,26 @@ class AlmaPortalController(http.Controller):
         The access token (from the transaction's processing values) proves the transaction is
         the caller's; amounts, currency and customer are read from the transaction itself.
         """
+        # Anyone may call this route: a refusal is an answer the payment form shows, never an
+        # error whose JSON carries the server's traceback.
+        if not _is_text(reference) or not _is_text(access_token):
+            return {'error': request.env._("The access token is invalid.")}
         # sudo: the customer may be the public user; the access token checked below proves that
         # the transaction is theirs, and nothing else is taken from the request but the plan.
         tx_sudo = request.env['payment.transaction'].sudo().search([
-            ('reference', '=', reference or ''), ('provider_code', '=', 'alma'),
+            ('reference', '=', reference), ('provider_code', '=', 'alma'),
         ], limit=1)
         if not tx_sudo or not tx_sudo._alma_check_access_token(access_token):
-            raise ValidationError(request.env._("The access token is invalid."))
-        try:
-            plan_id = int(plan_id)
-        except (TypeError, ValueError):
-            plan_id = 0
+            _logger.warning("Alma payment refused: invalid access token for %r", reference)
+            return {'error': request.env._("The access token is invalid.")}
+        plan_id = plan_id if isinstance(plan_id, int) and not isinstance(plan_id, bool) \
+            and 0 < plan_id < 2**31 else 0
         # sudo: plans are configuration; only one of the provider's plans is accepted.
         plan = request.env['payment.alma.plan'].sudo().browse(plan_id).exists()
-        return tx_sudo._alma_create_payment(plan)
+        try:
+            return tx_sudo._alma_create_payment(plan)
+        except ValidationError as error:  # A transaction that Alma cannot pay (its state).
+            return {'error': error.args[0]}
 
     @http.route(_return_url, type='http', auth='public', methods=['GET', 'POST'], csrf=False,
                 save_session=False)
@@ -98,6 +104,11 @@ class AlmaPortalController(http.Controller):
         if not payment:
             _logger.warning("Return from Alma for an unknown payment %r", pid)
         return payment
+
+
+def _is_text(value):
+    """A non-empty string PostgreSQL can hold (no NUL character), of a sane length."""
+    return isinstance(value, str) and 0 < len(value) <= 256 and '\x00' not in value
 
 
 class AlmaPortalAccount(PortalAccount):

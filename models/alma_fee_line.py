@@ -104,7 +104,8 @@ class AlmaFeeLine(models.Model):
         if self.search_count([('alma_payment_id', '=', payment.id), ('refund_id', '=', False)]):
             return self.browse()
         accepted = fields.Datetime.context_timestamp(self, payment.accepted_date).date()
-        return self.create({
+        # sudo: fee lines are read-only for everyone; the add-on makes them for what Alma did.
+        return self.sudo().create({
             **self._alma_common_values(payment),
             'date': accepted,
             'payout_date': accepted + timedelta(days=payment.provider_id.alma_cash_in_delay),
@@ -120,7 +121,8 @@ class AlmaFeeLine(models.Model):
         """A negative line: Alma takes the refund back from the transfer that pays the day's
         sales; no fee returns (Alma's sources say of none that it does)."""
         today = fields.Date.context_today(self)
-        return self.create({
+        # sudo: fee lines are read-only for everyone; the add-on makes them for what Alma did.
+        return self.sudo().create({
             **self._alma_common_values(payment),
             'refund_id': refund_id,
             'date': today,

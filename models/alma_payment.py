@@ -38,6 +38,8 @@ RECOVERY_MAX_PAGES = 50
 NOTIFICATION_INTERVAL_SECONDS = 5
 # The cron commits the payments it polled by chunks: a till or a notification waits that long.
 CRON_CHUNK = 20
+# The link is sent again by SMS, or by e-mail, at most once in this interval (per payment).
+RESEND_INTERVAL = timedelta(seconds=60)
 # A chunk applied in a transaction of its own is tried again on a fresh snapshot when another
 # transaction (a notification, a till, another server) changed one of its payments meanwhile.
 APPLY_TRIES = 3
@@ -106,6 +108,10 @@ class AlmaPayment(models.Model):
     contact_id = fields.Many2one('res.partner', readonly=True)
     send_mode = fields.Selection(const.SEND_MODES, readonly=True)
     sms_error = fields.Char(readonly=True)
+    # When the link was last sent again, per way (the throttle of "Resend"; in the database,
+    # so that every worker and server sees it).
+    sms_resent_at = fields.Datetime(string="Texted Again", readonly=True, copy=False)
+    email_resent_at = fields.Datetime(string="E-mailed Again", readonly=True, copy=False)
 
     # Money: integer cents, as Alma counts. The price is what the customer pays in all.
     price_cents = fields.Integer(readonly=True)
@@ -584,6 +590,10 @@ class AlmaPayment(models.Model):
         for a notification, OdooBot for the cron).
         """
         self.ensure_one()
+        if not self.env.su:
+            # sudo: Alma payments are read-only for everyone; what Alma says is recorded
+            # whoever learnt it (the callers checked who may ask Alma).
+            return self.sudo()._alma_apply(data, source)
         lang = self.company_id.partner_id.lang or self.env.lang
         if self.env.lang != lang:
             return self.with_context(lang=lang)._alma_apply(data, source)
@@ -769,6 +779,10 @@ class AlmaPayment(models.Model):
     def _alma_cancel(self, reason_code='cancelled_by'):
         """Cancel on Alma so that the customer can no longer pay; refused once charged."""
         self.ensure_one()
+        if not self.env.su:
+            # sudo: Alma payments are read-only for everyone; the callers checked who may
+            # cancel (the till's cashier, the invoice's bookkeeper, the paying browser).
+            return self.sudo()._alma_cancel(reason_code)
         if self.state == 'draft' or not self.alma_id:
             self.write({'state': 'cancelled', **self._alma_reason_values('cancelled')})
             self.flush_recordset()
@@ -806,7 +820,9 @@ class AlmaPayment(models.Model):
         self.ensure_one()
         if not self.env.user.has_group('account.group_account_manager'):
             raise AccessError(self.env._("Only accounting managers can refund Alma payments."))
-        self.check_access('write')
+        # Read, not write: Alma payments are read-only for everyone (the refund is the add-on's
+        # own record, written as superuser by `_alma_refund_for`); the rule of its company.
+        self.check_access('read')
         if self.state != 'accepted':
             raise UserError(self.env._("Only an accepted Alma payment can be refunded."))
         if self.pos_payment_id:
@@ -866,7 +882,8 @@ class AlmaPayment(models.Model):
         refunded = data.get('amount_already_refunded')
         if refunded is None:
             refunded = sum(int(refund['amount']) for refund in data.get('refunds') or [])
-        self.amount_refunded_cents = refunded
+        # sudo: as below; Alma payments are read-only for everyone.
+        self.sudo().amount_refunded_cents = refunded
         # sudo: what Alma did is recorded whoever learnt it (the cron, a bookkeeper).
         self.env['alma.refund'].sudo()._alma_record(self.sudo(), data)._alma_on_done()
 
@@ -889,6 +906,37 @@ class AlmaPayment(models.Model):
             # the invoice's history.
             self.invoice_id.sudo().message_post(body=note)
 
+    def _alma_resend(self, channel):
+        """Send the link again by `channel` ('sms': Alma texts it; 'email': Odoo e-mails it),
+        at most once per `RESEND_INTERVAL` and way: a customer is not flooded with texts and
+        e-mails, whoever clicks and however often.
+
+        The last time is written on the payment before anything is sent: two clicks at once,
+        on any worker or server, send once (the second waits on the row, then is refused).
+
+        :return: '' or why the SMS was not sent (the payment's SMS error)
+        :raise UserError: too early; the message says in how many seconds it will be possible
+        """
+        self.ensure_one()
+        field = f'{channel}_resent_at'
+        now = fields.Datetime.now()
+        last = self[field]
+        if last and last + RESEND_INTERVAL > now:
+            wait = math.ceil((last + RESEND_INTERVAL - now).total_seconds())
+            raise UserError(self.env._("You can send the link again in %s s.", wait))
+        # sudo: Alma payments are read-only for everyone; whoever may send the link again (the
+        # callers checked it) notes when, for the throttle.
+        self.sudo().write({field: now})
+        self.flush_recordset([field])  # The row's lock: a concurrent click waits on it.
+        if channel == 'email':
+            self._alma_send_email()
+            return ''
+        error = self._alma_send_sms()
+        if error:
+            # sudo: as above. Nothing was texted: the next click may try again at once.
+            self.sudo().write({field: last})
+        return error
+
     def _alma_send_sms(self):
         self.ensure_one()
         try:
@@ -899,9 +947,10 @@ class AlmaPayment(models.Model):
                 message = self.env._(
                     "Alma cannot send SMS for this account: show the link or its QR code to "
                     "the customer instead.")
-            self.sms_error = message
+            # sudo: Alma payments are read-only for everyone; the sender may see why.
+            self.sudo().sms_error = message
             return message
-        self.sms_error = False
+        self.sudo().sms_error = False  # sudo: as above.
         return ''
 
     @api.model

@@ -93,12 +93,17 @@ class PosPaymentMethod(models.Model):
         partner = self._alma_customer(partner_id)
         if not isinstance(values, dict):
             raise UserError(self.env._("The contact's details are missing."))
+        errors = self.env['res.partner']._alma_contact_input_errors(values)
+        if errors:
+            return {'errors': errors}
         return self.env['res.partner']._alma_save_contact(
             partner, values, self.company_id, pos_config=self.config_ids[:1])
 
     def alma_send(self, values):
         """Create (once) the Alma payment of a POS payment line; idempotent per line uuid."""
         provider = self._alma_check_access()
+        if not isinstance(values, dict):
+            raise UserError(self.env._("This payment line is not known to the till: reload it."))
         line_uuid = _as_uuid(values.get('pos_payment_uuid'))
         order_uuid = _as_uuid(values.get('pos_order_uuid'))
         if not line_uuid or not order_uuid:
@@ -120,6 +125,8 @@ class PosPaymentMethod(models.Model):
         if not contact or contact not in family \
                 or not contact._alma_in_company(self.company_id):
             return {'error': self.env._("Choose a contact of the customer.")}
+        send_mode = values.get('send_mode')
+        order_name = values.get('pos_order_name')
         result = self.env['alma.payment']._alma_create_for(
             provider,
             key=f'pos:{line_uuid}',
@@ -129,13 +136,15 @@ class PosPaymentMethod(models.Model):
             contact=contact,
             partner=partner or contact.commercial_partner_id,
             fees_offered=bool(values.get('fees_offered')),
-            send_mode=values.get('send_mode') if values.get('send_mode') in dict(
+            send_mode=send_mode if isinstance(send_mode, str) and send_mode in dict(
                 const.SEND_MODES) else 'sms',
             pos_config_id=self.config_ids.filtered('current_session_id')[:1].id,
             pos_payment_method_id=self.id,
             pos_payment_uuid=line_uuid,
             pos_order_uuid=order_uuid,
-            pos_order_name=str(values.get('pos_order_name') or '')[:64],
+            # Shown only (the receipt, Alma's back office): text PostgreSQL can hold.
+            pos_order_name=order_name.replace('\x00', '')[:64]
+            if isinstance(order_name, str) else '',
         )
         if result['error']:
             return {'error': result['error'], 'payment': result['pos']}
@@ -163,7 +172,10 @@ class PosPaymentMethod(models.Model):
         if payment.state != 'waiting':
             return {'error': self.env._(
                 "Only a payment waiting for the customer can be sent again.")}
-        error = payment._alma_send_sms()
+        try:
+            error = payment._alma_resend('sms')
+        except UserError as exception:  # Too early: the message says when.
+            return {'error': exception.args[0]}
         return {'error': error} if error else {'payment': payment._alma_pos_data()}
 
     def alma_send_email(self, pos_payment_uuid):
@@ -173,7 +185,10 @@ class PosPaymentMethod(models.Model):
         if payment.state != 'waiting' or not payment.url:
             return {'error': self.env._(
                 "Only a payment waiting for the customer can be sent again.")}
-        payment._alma_send_email()
+        try:
+            payment._alma_resend('email')
+        except UserError as exception:  # Too early: the message says when.
+            return {'error': exception.args[0]}
         return {'payment': payment._alma_pos_data()}
 
     # === Refunds at the till: the refund order's Alma line refunds the sale's Alma payment === #
@@ -335,7 +350,8 @@ class PosPaymentMethod(models.Model):
 
 
 def _as_id(value):
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) \
+        and 0 < value < 2**31 else 0
 
 
 def _as_uuid(value):

@@ -130,6 +130,25 @@ class ResPartner(models.Model):
         return {'contact': contact._alma_contact_data()}
 
     @api.model
+    def _alma_contact_input_errors(self, values):
+        """What the till sent for a contact that cannot even be read, per field: a value of
+        the wrong type, too long, or holding a NUL character (which PostgreSQL refuses)."""
+        errors = {}
+        for key in ('id', *REQUIRED_CONTACT_FIELDS):
+            value = values.get(key)
+            if key in ('id', 'country_id'):
+                wrong = value not in (None, False) and (
+                    not isinstance(value, int) or isinstance(value, bool)
+                    or not 0 < value < 2**31)
+            else:
+                wrong = value not in (None, False) and (
+                    not isinstance(value, str) or '\x00' in value or len(value) > 256)
+            if wrong:  # The contact's id is no field of the form: said above the form.
+                errors['_general' if key == 'id' else key] = self.env._(
+                    "This value cannot be used: type it again.")
+        return errors
+
+    @api.model
     def _alma_contact_errors(self, values, company, pos_config=None):
         """Every rule Alma's contact must follow, each error naming the rule that was broken;
         normalises the mobile to E.164 in `values`."""

@@ -20,3 +20,4 @@ from . import test_rights
 from . import test_alma_sources
 from . import test_refund_once
 from . import test_journey_window
+from . import test_trust_inputs

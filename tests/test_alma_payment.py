@@ -200,7 +200,7 @@ class TestAlmaPayment(AlmaPosCommon):
         broken = self.payment(self.send())
         paid = self.payment(self.send())
         expired = self.payment(self.send())
-        broken.alma_id = 'payment_unknown_to_alma'
+        broken.sudo().alma_id = 'payment_unknown_to_alma'  # Read-only but for the add-on.
         self.standin.pay(paid.alma_id)
         self.standin.expire(expired.alma_id)
         self.poll()

@@ -3,6 +3,7 @@
 Each test is named after the point of the issue it proves, and looks from the attacker's or the
 victim's side: what the victim's record, the books or Alma (the stand-in) hold afterwards.
 """
+import base64
 import hashlib
 import hmac
 import io
@@ -371,7 +372,7 @@ class TestTrust(AlmaPosCommon):
         for _index in range(150):
             client.create_payment(other._alma_payload())
         creations = self.creations()
-        lost.creation_attempted_at = fields.Datetime.now() - timedelta(minutes=5)
+        lost.sudo().creation_attempted_at = fields.Datetime.now() - timedelta(minutes=5)
         found = self.send(line_uuid)
         self.assertFalse(found.get('error'), found.get('error'))
         remote = self.standin.payments[found['payment']['alma_id']]
@@ -447,3 +448,63 @@ class TestTrust(AlmaPosCommon):
             self.assertRefused(user, self.alma, 'action_alma_check_connection')
         self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 0)
         self.assertEqual(self.alma_requests('GET', '/v1/me'), 0)
+        self.assert_another_company_is_refused(payment, fee_line, invoice, line_uuid, till_calls)
+
+    def assert_another_company_is_refused(self, payment, fee_line, invoice, line_uuid,
+                                          till_calls):
+        """Issue 19: a second company's cashier and bookkeepers (Billing, and its accounting
+        manager) against every RPC and button of the first company: refused, the first
+        company's records unchanged, Alma not asked."""
+        other = self.env['res.company'].create({'name': "Autre clinique"})
+
+        def stranger(login, group):
+            return self.env['res.users'].create({
+                'name': login, 'login': login, 'company_id': other.id, 'company_ids': other.ids,
+                'groups_id': [(6, 0, self.env.ref(group).ids)]})
+        strangers = (stranger('alma_other_cashier', 'point_of_sale.group_pos_user'),
+                     stranger('alma_other_bookkeeper', 'account.group_account_invoice'),
+                     stranger('alma_other_manager', 'account.group_account_manager'))
+        # The first company's invoice, its Alma link waiting, and its bookkeeper's dialog.
+        wizard = self.link(invoice)
+        waiting = self.env['alma.payment'].search([('invoice_id', '=', invoice.id)])
+        requests = len(self.standin.requests)
+        refund_values = {'pos_payment_uuid': str(uuid.uuid4()),
+                         'pos_order_uuid': str(uuid.uuid4()), 'amount': -399.0,
+                         'refunded_order_id': 1, 'session_id': 1}
+        calls = {**till_calls, 'alma_refund_preview': (refund_values,),
+                 'alma_refund': (refund_values,),
+                 'alma_get_refund_status': (refund_values['pos_payment_uuid'],)}
+        buttons = [(payment, 'action_alma_refund'), (invoice, 'action_alma_pay'),
+                   (invoice, 'action_alma_refund'), (self.alma, 'action_alma_check_connection'),
+                   (self.alma.with_context(alma_key='test'), 'action_alma_clear_api_key')]
+        buttons += [(fee_line, name) for name in (
+            'action_toggle_settled', 'action_mark_settled', 'action_alma_record_transfer',
+            'action_export_xlsx')]
+        buttons += [(wizard, name) for name in (
+            'action_send_link', 'action_refresh', 'alma_poll', 'action_resend_sms',
+            'action_resend_email', 'action_cancel_payment', 'action_new_link')]
+        for user in strangers:
+            with self.subTest(user=user.login):
+                for name, args in calls.items():
+                    self.assertRefused(user, self.alma_pos_method, name, *args)
+                for record, name in buttons:
+                    # A cashier is told that only bookkeepers settle ("Frais Alma").
+                    self.assertRefused(user, record, name, also=UserError
+                                       if record == fee_line else AccessError)
+                if user.has_group('account.group_account_invoice'):
+                    fee_import = self.env['alma.fee.import'].with_user(user).create(
+                        {'provider_id': self.alma.id})
+                    self.assertRefused(user, fee_import, 'action_fetch', also=UserError)
+                    # The first company's line in a file: unknown to this bookkeeper.
+                    fee_import.file = base64.b64encode((
+                        "ID du paiement,Frais Alma\n"
+                        f"{payment.alma_id},1\n").encode())
+                    result = fee_import.action_import()
+                    self.assertIn("Unknown to Odoo: 1.", result['params']['message'])
+        self.env.invalidate_all()
+        self.assertEqual((payment.state, payment.amount_refunded_cents), ('accepted', 0))
+        self.assertEqual((fee_line.settled, fee_line.alma_fee_known, fee_line.move_id),
+                         (False, False, self.env['account.move']))
+        self.assertEqual((waiting.state, invoice.payment_state), ('waiting', 'not_paid'))
+        self.assertTrue(self.alma.alma_api_key_test)
+        self.assertEqual(len(self.standin.requests), requests, "Alma was not asked")

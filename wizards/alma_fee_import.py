@@ -28,6 +28,9 @@ AMOUNT_COLUMNS = ('fee',)
 EURO_HINTS = ('€', 'eur', 'euro', 'euros')
 CENT_HINTS = ('cents', 'cent', 'centimes', 'centime', 'ct', 'cts')
 # "4,56", "-4.56", "1 234,56", "4,56 €", "456": digits, optional thousands spaces, 1-2 decimals.
+# A fee is stored in integer cents (PostgreSQL's integer); no cell of Alma's export is longer.
+MAX_CENTS = 2**31 - 1
+MAX_CELL = 256
 AMOUNT_RE = re.compile(r'(-?)(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d{1,2}))?')
 
 
@@ -71,7 +74,8 @@ class AlmaFeeImport(models.TransientModel):
     filename = fields.Char()
     provider_id = fields.Many2one(
         'payment.provider', domain=[('code', '=', 'alma')],
-        default=lambda self: self.env['payment.provider'].search(
+        # sudo: bookkeepers may not read providers; their own company's Alma account is the one.
+        default=lambda self: self.env['payment.provider'].sudo().search(
             [('code', '=', 'alma'), ('company_id', '=', self.env.company.id)], limit=1),
     )
     date_from = fields.Date(default=lambda self: fields.Date.context_today(self).replace(day=1))
@@ -86,10 +90,15 @@ class AlmaFeeImport(models.TransientModel):
     def action_fetch(self):
         """Ask Alma for its accounting export of the period, then import it."""
         self.ensure_one()
-        if self.provider_id.company_id not in self.env.companies:
-            raise UserError(self.env._("This Alma account belongs to another company."))
-        # sudo: the API key is read by the server only, for this company's own account.
+        # sudo: bookkeepers may not read providers (nor their keys): the account's company is
+        # compared, and its key is read by the server only, for this company's own account.
         provider = self.provider_id.sudo()
+        if provider.company_id not in self.env.companies:
+            raise UserError(self.env._("This Alma account belongs to another company."))
+        if not self.date_from or not self.date_to:
+            raise UserError(self.env._("Choose the first and the last day of the period."))
+        if self.date_from > self.date_to:
+            raise UserError(self.env._("The period ends before it starts: swap its dates."))
         client = provider._alma_client()
         start = int(datetime.combine(self.date_from, dt_time.min).timestamp())
         end = int(datetime.combine(self.date_to, dt_time.max).timestamp())
@@ -124,7 +133,9 @@ class AlmaFeeImport(models.TransientModel):
             if not line.alma_fee_known or line.alma_fee_cents != row['fee']:
                 changes[row['fee']].append(line.id)
         for fee, line_ids in changes.items():
-            Line.browse(line_ids).write({'alma_fee_cents': fee, 'alma_fee_known': True})
+            # sudo: fee lines are the add-on's own records, read-only for everyone; the import
+            # writes only Alma's fee on the lines the bookkeeper could read above.
+            Line.browse(line_ids).sudo().write({'alma_fee_cents': fee, 'alma_fee_known': True})
             result['changed'] += len(line_ids)
         result['different'] = len(Line.browse(matched_ids).filtered('alma_fee_difference'))
         return result
@@ -138,11 +149,30 @@ class AlmaFeeImport(models.TransientModel):
             raise UserError(self.env._(
                 "The file is not in UTF-8. Export it again from Alma as CSV, without "
                 "opening and saving it in a spreadsheet.")) from None
+        if '\x00' in text:
+            raise UserError(self.env._(
+                "The file holds a NUL character (line %s): it is not Alma's CSV export. Export "
+                "it again from Alma.", text[:text.index('\x00')].count('\n') + 1))
         try:
             delimiter = csv.Sniffer().sniff(text.splitlines()[0], delimiters=',;\t').delimiter
         except csv.Error:
             delimiter = ','
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        try:
+            table = list(reader)
+        except csv.Error:  # A cell over csv's own limit (128 KiB).
+            raise UserError(self.env._(
+                "This is not Alma's accounting export: line %s cannot be read as CSV.",
+                reader.line_num)) from None
+        for number, record in enumerate(table, start=1):
+            long_cell = next((index for index, cell in enumerate(record)
+                              if len(cell) > MAX_CELL), None)
+            if long_cell is not None:
+                raise UserError(self.env._(
+                    "This is not Alma's accounting export: line %(line)s, column %(column)s "
+                    "holds %(length)s characters.", line=number, column=long_cell + 1,
+                    length=len(record[long_cell])))
+        reader = iter(table)
         header = next(reader, [])
         keys = {}
         for index, label in enumerate(header):
@@ -167,6 +197,11 @@ class AlmaFeeImport(models.TransientModel):
                                          line=number, column=header[columns['payment_id']]))
                 continue
             fee = self._alma_amount_cents(values['fee'], units['fee'])
+            if fee is not None and abs(fee) > MAX_CENTS:
+                errors.append(self.env._(
+                    "line %(line)s, column %(column)s: \"%(value)s\" is not a fee of one "
+                    "payment", line=number, column=header[columns['fee']], value=values['fee']))
+                continue
             if fee is None:
                 errors.append(self.env._(
                     "line %(line)s, column %(column)s: \"%(value)s\" is not an amount in "

@@ -331,7 +331,7 @@ class AlmaPaymentWizard(models.TransientModel):
     def action_resend_sms(self):
         """Have Alma text the link to the contact again."""
         payment = self._alma_checked_payment(waiting=True)
-        error = payment._alma_send_sms()  # Shown as the payment's SMS error.
+        error = payment._alma_resend('sms')  # Shown as the payment's SMS error.
         self.payment_note = not error and self.env._(
             "Alma texted the link to %s again.", payment.contact_id.name)
         return self._alma_action()
@@ -339,7 +339,7 @@ class AlmaPaymentWizard(models.TransientModel):
     def action_resend_email(self):
         """E-mail the link to the contact again, from Odoo."""
         payment = self._alma_checked_payment(waiting=True)
-        payment._alma_send_email()
+        payment._alma_resend('email')
         self.payment_note = self.env._("The link was e-mailed to %s.", payment.contact_id.email)
         return self._alma_action()
 

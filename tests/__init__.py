@@ -17,3 +17,4 @@ from . import test_no_english
 from . import test_journeys
 from . import test_clinic_books
 from . import test_rights
+from . import test_trust_till

@@ -6,6 +6,7 @@ from . import alma_refund
 from . import payment_provider
 from . import payment_transaction
 from . import pos_order
+from . import pos_payment
 from . import pos_payment_method
 from . import res_partner
 from . import account_payment

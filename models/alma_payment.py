@@ -150,6 +150,7 @@ class AlmaPayment(models.Model):
     pos_payment_uuid = fields.Char(readonly=True, index=True)
     pos_payment_id = fields.Many2one(
         'pos.payment', string="Paid POS Line", readonly=True, copy=False, index=True,
+        ondelete='restrict',
         help="The till's payment line this Alma payment paid: it pays one line, once.")
     invoice_id = fields.Many2one(
         'account.move', readonly=True, index=True,

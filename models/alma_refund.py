@@ -63,6 +63,7 @@ class AlmaRefund(models.Model):
         help="The refund line's amount at the till (the customer's price).")
     pos_payment_id = fields.Many2one(
         'pos.payment', string="POS Refund Line", readonly=True, copy=False, index=True,
+        ondelete='restrict',
         help="The refund order's line this refund paid: it pays one line, once.")
 
     _sql_constraints = [

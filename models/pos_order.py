@@ -4,6 +4,8 @@ from odoo.exceptions import UserError
 from odoo.addons.payment_alma.utils.money import from_cents, to_cents
 
 PAID_STATES = ('paid', 'done', 'invoiced')
+# Set while `pos.order.create` runs (see there and `pos.payment.create`).
+ORDER_CREATION_MARK = 'alma_pos_order_creation'
 
 
 class PosOrder(models.Model):
@@ -34,16 +36,27 @@ class PosOrder(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         """Override of `point_of_sale` to check the Alma lines of an order created paid."""
-        orders = super().create(vals_list)
+        # The lines of an order created paid are checked below, once they all exist (see
+        # `pos.payment.create`); the mark lives in the transaction, out of reach of any RPC.
+        cache = self.env.cr.cache
+        cache[ORDER_CREATION_MARK] = cache.get(ORDER_CREATION_MARK, 0) + 1
+        try:
+            orders = super().create(vals_list)
+        finally:
+            cache[ORDER_CREATION_MARK] -= 1
         orders.filtered(lambda order: order.state in PAID_STATES)._alma_check_payments()
         return orders
 
     def write(self, vals):
-        """Override of `point_of_sale` to check the Alma lines of a draft order becoming paid
-        (`action_pos_order_paid`, the back-office payment wizard, a raw write)."""
-        if vals.get('state') in PAID_STATES:
-            self.filtered(lambda order: order.state == 'draft')._alma_check_payments()
-        return super().write(vals)
+        """Override of `point_of_sale` to check the Alma lines of an order becoming paid, as they
+        are once written, whatever its former state (`action_pos_order_paid`, the back-office
+        payment wizard, a raw write adding lines and the state at once)."""
+        if vals.get('state') not in PAID_STATES:
+            return super().write(vals)
+        becoming_paid = self.filtered(lambda order: order.state not in PAID_STATES)
+        res = super().write(vals)
+        becoming_paid._alma_check_payments()
+        return res
 
     def _process_payment_lines(self, pos_order, order, pos_session, draft):
         """Override of `point_of_sale` to check the lines the till's sync has just recreated:
@@ -74,7 +87,8 @@ class PosOrder(models.Model):
                         amount=line.currency_id.format(line.amount), order=order.name,
                         reason=problem))
                 payment.pos_payment_id = line
-                line.transaction_id = payment.alma_id
+                if line.transaction_id != payment.alma_id:
+                    line.transaction_id = payment.alma_id
 
     def _alma_line_problem(self, line, payment):
         """Why `payment` may not pay `line` of this order, or ''."""
@@ -111,7 +125,8 @@ class PosOrder(models.Model):
                 "The Alma refund of %(amount)s cannot be recorded on order %(order)s: %(reason)s",
                 amount=line.currency_id.format(-line.amount), order=self.name, reason=problem))
         refund.pos_payment_id = line
-        line.transaction_id = refund.alma_refund_id
+        if line.transaction_id != refund.alma_refund_id:
+            line.transaction_id = refund.alma_refund_id
 
     def _alma_refund_line_problem(self, line, refund):
         """Why `refund` may not pay the refund line `line` of this order, or ''."""

@@ -88,7 +88,8 @@ class PosPaymentMethod(models.Model):
             'error': error,
         }
 
-    def alma_save_contact(self, partner_id, values):
+    def alma_save_contact(self, partner_id, values, session_id=False):
+        """Add or correct a contact of the order's customer, from the till of `session_id`."""
         self._alma_check_access()
         partner = self._alma_customer(partner_id)
         if not isinstance(values, dict):
@@ -96,8 +97,9 @@ class PosPaymentMethod(models.Model):
         errors = self.env['res.partner']._alma_contact_input_errors(values)
         if errors:
             return {'errors': errors}
+        till = self._alma_till(session_id)
         return self.env['res.partner']._alma_save_contact(
-            partner, values, self.company_id, pos_config=self.config_ids[:1])
+            partner, values, self.company_id, pos_config=till or self.config_ids)
 
     def alma_send(self, values):
         """Create (once) the Alma payment of a POS payment line; idempotent per line uuid."""
@@ -120,6 +122,7 @@ class PosPaymentMethod(models.Model):
                 "This payment line is already paid through another Alma payment method: "
                 "remove the line and add a new one.")}
         partner = self._alma_customer(values.get('partner_id'))
+        till = self._alma_till(values.get('session_id'))
         contact = self.env['res.partner'].browse(_as_id(values.get('contact_id'))).exists()
         family = partner._alma_family() if partner else contact
         if not contact or contact not in family \
@@ -138,7 +141,7 @@ class PosPaymentMethod(models.Model):
             fees_offered=bool(values.get('fees_offered')),
             send_mode=send_mode if isinstance(send_mode, str) and send_mode in dict(
                 const.SEND_MODES) else 'sms',
-            pos_config_id=self.config_ids.filtered('current_session_id')[:1].id,
+            pos_config_id=till.id,
             pos_payment_method_id=self.id,
             pos_payment_uuid=line_uuid,
             pos_order_uuid=order_uuid,
@@ -257,16 +260,40 @@ class PosPaymentMethod(models.Model):
             ('company_id', '=', self.company_id.id),
         ], order='id desc', limit=1)
 
-    def _alma_refund_session(self, values):
-        """The till's open session sent with a refund, if this method is one of its own."""
-        session = self.env['pos.session'].browse(_as_id(values.get('session_id'))).exists()
+    def _alma_session(self, session_id):
+        """The till's open session sent with a request, if this method is one of its own and the
+        user may use it (another company's session is refused by its record rule); else an
+        empty record."""
+        session = self.env['pos.session'].browse(_as_id(session_id)).exists()
         if not session or session.state not in ('opening_control', 'opened') \
                 or self not in session.config_id.payment_method_ids \
                 or session.company_id != self.company_id:
+            return self.env['pos.session']
+        session.check_access('read')
+        return session
+
+    def _alma_till(self, session_id):
+        """The till (`pos.config`) that sends a payment or a contact: that of the open session
+        it sent, checked. A caller that sends none (not the till) gets the user's own open
+        session of a till of this method, if any: never another cashier's till."""
+        if session_id:
+            session = self._alma_session(session_id)
+            if not session:
+                raise UserError(self.env._(
+                    "This till's session is not open, or its point of sale does not use %s: "
+                    "reload the till.", self.name))
+            return session.config_id
+        return self.env['pos.session'].search([
+            ('config_id', 'in', self.config_ids.ids), ('user_id', '=', self.env.uid),
+            ('state', 'in', ('opening_control', 'opened'))], limit=1).config_id
+
+    def _alma_refund_session(self, values):
+        """The till's open session sent with a refund, if this method is one of its own."""
+        session = self._alma_session(values.get('session_id'))
+        if not session:
             raise UserError(self.env._(
                 "Refunds through Alma are made from an open session of the point of sale that "
                 "uses this payment method: reload the till."))
-        session.check_access('read')
         return session
 
     def _alma_refund_request(self, values):

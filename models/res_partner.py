@@ -91,17 +91,21 @@ class ResPartner(models.Model):
 
         Only a contact of that customer that a sale may rewrite is updated (see
         `_alma_editable_by_sale`); anything else is refused, and a new contact is created
-        under the customer instead of touching a record that is not the sale's.
+        under the customer, in `company`, instead of touching a record that is not the sale's.
+        A sale without a customer neither creates nor changes any contact.
         """
         error = self._alma_check_customer(partner, company)
         if error:
             return {'error': error}
+        if not partner:
+            return {'error': self.env._(
+                "Choose the order's customer first: a contact is added under the customer.")}
         values = {key: (value.strip() if isinstance(value, str) else value)
                   for key, value in values.items()}
         contact = self.browse()
         if values.get('id'):
             contact = self.browse(_as_id(values['id'])).exists()
-            if not contact or contact not in (partner._alma_family() if partner else contact) \
+            if not contact or contact not in partner._alma_family() \
                     or not contact._alma_editable_by_sale(company):
                 return {'error': self.env._(
                     "This contact cannot be changed from a sale: it is not a private contact of "
@@ -124,8 +128,8 @@ class ResPartner(models.Model):
             contact.sudo().write(vals)
         else:
             contact = self.sudo().create({
-                **vals, **({'parent_id': partner.commercial_partner_id.id, 'type': 'other'}
-                   if partner else {}),
+                **vals, 'parent_id': partner.commercial_partner_id.id, 'type': 'other',
+                'company_id': company.id,
             }).sudo(False)
         return {'contact': contact._alma_contact_data()}
 
@@ -215,9 +219,10 @@ class ResPartner(models.Model):
         if name == _normalize(shop.name):
             errors['last_name'] = self.env._(
                 "This is %s's own name: Alma needs the customer's.", company.name)
-        elif pos_config and name == _normalize(pos_config.name):
+        elif till := next((config for config in (pos_config or [])
+                           if name == _normalize(config.name)), None):
             errors['last_name'] = self.env._(
-                "This is the name of the till %s: Alma needs the customer's.", pos_config.name)
+                "This is the name of the till %s: Alma needs the customer's.", till.name)
         elif seller and name == _normalize(seller.name):
             errors['last_name'] = self.env._(
                 "This is your own name: Alma needs the customer's.")

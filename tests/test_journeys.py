@@ -35,6 +35,12 @@ class TestClinicWorld(ClinicCommon):
                       'point_of_sale.group_pos_user', 'base.group_system'):
             self.assertFalse(self.bookkeeper.has_group(group), group)
         self.assertEqual(set((self.cashier | self.bookkeeper).mapped('tz')), {'Europe/Paris'})
+        # Odoo installs its French POS certification with the French chart and the till: the
+        # clinic's paid orders are chained and may not be altered (issue 23, item 3).
+        self.assertEqual(self.env['ir.module.module']._get('l10n_fr_pos_cert').state,
+                         'installed')
+        self.assertTrue(self.clinic._is_accounting_unalterable())
+        self.assertTrue(self.clinic.l10n_fr_pos_cert_sequence_id)
 
 
 @tagged('post_install', '-at_install')

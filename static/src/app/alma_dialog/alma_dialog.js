@@ -331,7 +331,11 @@ export class AlmaDialog extends Component {
         }
         this.state.busy = true;
         try {
-            const result = await this.rpc("alma_save_contact", [this.partnerId, values]);
+            const result = await this.rpc("alma_save_contact", [
+                this.partnerId,
+                values,
+                this.pos.session?.id || false,
+            ]);
             if (this.closed) {
                 return;
             }
@@ -496,6 +500,8 @@ export class AlmaDialog extends Component {
                     contact_id: this.state.contactId,
                     fees_offered: Boolean(this.state.feesOffered),
                     send_mode: mode,
+                    // The till that sends it: recorded on the payment, and its contact rules.
+                    session_id: this.pos.session?.id || false,
                 },
             ]);
             if (!result || result.error || !result.payment) {

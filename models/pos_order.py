@@ -105,6 +105,11 @@ class PosOrder(models.Model):
             return self.env._("that Alma payment was made for another order.")
         if payment.price_cents != to_cents(line.amount):
             return self.env._("Alma accepted %s.", payment.currency_id.format(payment.price))
+        if not payment.pos_payment_id and payment.amount_refunded_cents:
+            # Refunded from its form while the till had not yet recorded the sale.
+            refunded = from_cents(payment.amount_refunded_cents)
+            return self.env._("Alma has already refunded %s of it: take another payment.",
+                              payment.currency_id.format(refunded))
         provider = payment.provider_id
         if provider.state == 'disabled':
             return self.env._("Alma is disabled.")

@@ -161,6 +161,22 @@ class TestTillPaidOnlyWithItsAlmaPayment(ClinicTillCommon):
         self.assertVictimUntouched()
 
 
+    def test_d_a_payment_refunded_before_the_till_recorded_it_pays_nothing(self):
+        """The Alma payment's own *Refund*, while the till has not yet sent its sale (offline):
+        the sale the till then sends is refused, not paid by a refunded payment."""
+        line_uuid, order_uuid = str(uuid.uuid4()), str(uuid.uuid4())
+        total = self.sale.amount_total
+        payment = self.clinic_payment_accepted(total, line_uuid=line_uuid, order_uuid=order_uuid)
+        payment.with_user(self.admin).action_alma_refund()
+        self.assertTrue(payment.amount_refunded_cents)
+        with self.assertRaises(UserError) as refusal, self.env.cr.savepoint():
+            self.till_sync(1, [(self.alma_pos_method, total, line_uuid)], order_uuid=order_uuid)
+        self.assertIn(self.clinic.currency_id.format(total), str(refusal.exception))
+        self.assertFalse(self.env['pos.order'].search([
+            ('uuid', '=', order_uuid), ('state', 'in', PAID_STATES)]))
+        self.assertFalse(payment.pos_payment_id)
+
+
 @tagged('post_install', '-at_install')
 class TestTillContactsAndTill(ClinicTillCommon):
     """Issue 19, items 7 and 12: the contact dialog touches only the order's customer's

@@ -21,6 +21,8 @@ FEE_PLAN_KIND = 'pos'
 ONLINE_ORIGIN = 'online'
 ONLINE_FEE_PLAN_KIND = 'general'
 FEE_PLANS_TTL_SECONDS = 300
+# The payment form's eligibility is kept this long: anyone may reload the form at will.
+ELIGIBILITY_TTL_SECONDS = 180
 
 # (connect, read) in seconds: Alma answers in well under a second; a cashier must not wait long.
 TIMEOUTS = (5, 20)

@@ -31,7 +31,9 @@ class AlmaController(http.Controller):
         # sudo: the public user finds the payment only to check the signature with its key.
         payment = request.env['alma.payment'].sudo().search([('alma_id', '=', pid)], limit=1)
         signature = request.httprequest.headers.get('X-Alma-Signature', '')
-        api_key = payment.provider_id._alma_api_key_of_state() if payment else ''
+        # The key of the account the payment was made on: a sandbox payment notified after
+        # the provider went live is read from the sandbox, and refused (`_alma_state_from`).
+        api_key = payment.provider_id._alma_api_key_of_state(payment.mode) if payment else ''
         if not api_key or not _signature_ok(api_key, pid, signature):
             _logger.warning("Alma notification refused for payment %r", pid)
             raise Forbidden()

@@ -42,7 +42,8 @@ class AlmaPortalController(http.Controller):
         # sudo: plans are configuration; only one of the provider's plans is accepted.
         plan = request.env['payment.alma.plan'].sudo().browse(plan_id).exists()
         try:
-            return tx_sudo._alma_create_payment(plan)
+            # Anyone's request: Alma's failures are said at once (no retry, no wait).
+            return tx_sudo.with_context(alma_fail_fast=True)._alma_create_payment(plan)
         except ValidationError as error:  # A transaction that Alma cannot pay (its state).
             return {'error': error.args[0]}
 
@@ -96,8 +97,9 @@ class AlmaPortalController(http.Controller):
         if not isinstance(pid, str) or not PAYMENT_ID_RE.match(pid):
             return None
         # sudo: whoever comes back from Alma; the id only selects a payment to re-read from Alma
-        # (at most every few seconds, as for the notification: no flood of Alma on replays).
-        payment = request.env['alma.payment'].sudo().search([
+        # (at most every few seconds, as for the notification: no flood of Alma on replays),
+        # failing fast (no retry, no wait): anyone may call this page.
+        payment = request.env['alma.payment'].sudo().with_context(alma_fail_fast=True).search([
             ('alma_id', '=', pid), '|', ('transaction_reference', '!=', False),
             ('send_mode', '=', 'here'),
         ], limit=1)

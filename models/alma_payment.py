@@ -531,14 +531,20 @@ class AlmaPayment(models.Model):
         # One HTTP session per Alma account: the connection is kept alive.
         clients, news = {}, {}
         for payment in self.filtered('alma_id'):
-            provider = payment.provider_id
+            account = (payment.provider_id.id, payment.mode)
             try:
-                if provider.id not in clients:
-                    clients[provider.id] = provider._alma_client()
-                news[payment.id] = clients[provider.id].get_payment(payment.alma_id)
+                if account not in clients:
+                    clients[account] = payment._alma_client()
+                news[payment.id] = clients[account].get_payment(payment.alma_id)
             except UserError as error:  # AlmaError, or a provider left without its key.
                 _logger.warning("Alma payment %s not refreshed: %s", payment.alma_id, error)
         return news
+
+    def _alma_client(self):
+        """A client of the Alma account the payment was made on (sandbox or live): a sandbox
+        payment is read from the sandbox even once the provider went live."""
+        self.ensure_one()
+        return self.provider_id._alma_client(mode=self.mode or None)
 
     def _alma_refresh(self, source):
         """Re-read each payment from Alma and apply what it says; one failure stops no other."""
@@ -615,6 +621,8 @@ class AlmaPayment(models.Model):
         self.flush_recordset()  # The one-live-payment-per-line index reads the database.
         if 'state' in values:
             self._alma_note_state(source)
+            if self.state_reason_code == 'test_mode':
+                self._alma_flag_test_mode()
             self._alma_on_state_change()
 
     def _alma_note_state(self, source):
@@ -640,6 +648,9 @@ class AlmaPayment(models.Model):
         """Return (state, reason code, reason arguments) from Alma's view of the payment."""
         alma_state = data.get('state')
         if alma_state in const.ACCEPTED_STATES:
+            if self.mode == 'test' and self.provider_id.state == 'enabled':
+                # Paid on Alma's sandbox, where no money moves: never a sale once Alma is live.
+                return 'refused', 'test_mode', {}
             if data.get('purchase_amount') != self.purchase_amount_cents:
                 self._alma_flag_fraud('amount_mismatch')
                 return 'refused', 'amount_mismatch', {
@@ -693,6 +704,9 @@ class AlmaPayment(models.Model):
             return self.env._("The customer gave up on Alma's page.")
         if code == 'replaced_online':
             return self.env._("Replaced by the payment the customer started online.")
+        if code == 'test_mode':
+            return self.env._("Paid in Alma's test mode, where no money is taken, after Alma "
+                              "went live: refused.")
         return ''
 
     def _alma_fee_values(self, data):
@@ -711,8 +725,8 @@ class AlmaPayment(models.Model):
 
     def _alma_flag_fraud(self, reason):
         try:
-            self.provider_id._alma_client().flag_potential_fraud(self.alma_id, reason)
-        except AlmaError as error:
+            self._alma_client().flag_potential_fraud(self.alma_id, reason)
+        except UserError as error:  # AlmaError, or the provider disabled meanwhile.
             _logger.warning("Could not flag Alma payment %s: %s", self.alma_id, error)
 
     def _alma_on_state_change(self):
@@ -757,22 +771,54 @@ class AlmaPayment(models.Model):
                     raise
         return False  # Changed by others again and again: it is being re-read right now.
 
-    def _alma_flag_paid_twice(self, invoices):
-        """Tell the bookkeeper that Alma accepted this payment for invoices already paid.
+    def _alma_flag_paid_twice(self, invoices, excess=None):
+        """Tell the bookkeeper that Alma accepted more than was left to pay of `invoices`.
 
-        The transaction books Alma's money in the Alma journal as the customer's credit, not on
-        these invoices: the bookkeeper refunds it (button Refund) or keeps it as a credit.
+        The transaction books Alma's money in the Alma journal: what the invoices still owed
+        is paid on them, the `excess` (all of the payment by default) stays the customer's
+        credit: the bookkeeper refunds it (button Refund) or keeps it as a credit.
         """
         self.ensure_one()
+        whole = excess is None or self.currency_id.compare_amounts(excess, self.price) >= 0
+        noted = set()
         for invoice in invoices:
-            note = self.env._(
-                "Alma accepted %(amount)s for %(invoice)s, which was already paid: the customer "
-                "paid twice. Refund this Alma payment (button Refund) or keep it as a credit "
-                "for the customer.", amount=self.currency_id.format(self.price),
-                invoice=invoice.name)
-            self.message_post(body=note)
+            if whole:
+                note = self.env._(
+                    "Alma accepted %(amount)s for %(invoice)s, which was already paid: the "
+                    "customer paid twice. Refund this Alma payment (button Refund) or keep it "
+                    "as a credit for the customer.", amount=self.currency_id.format(self.price),
+                    invoice=invoice.name)
+            else:
+                note = self.env._(
+                    "Alma accepted %(amount)s for %(invoices)s, %(excess)s more than was left "
+                    "to pay: the customer paid that part twice. Refund %(excess)s of this Alma "
+                    "payment (button Refund) or keep it as a credit for the customer.",
+                    amount=self.currency_id.format(self.price),
+                    invoices=self._alma_origin(), excess=self.currency_id.format(excess))
+            if note not in noted:
+                noted.add(note)
+                self.message_post(body=note)
             invoice.activity_schedule(
                 'mail.mail_activity_data_todo', summary=self.env._("Paid twice"), note=note,
+                user_id=(invoice.invoice_user_id or self.env.ref('base.user_admin')).id)
+
+    def _alma_flag_test_mode(self):
+        """Tell the bookkeeper that a sandbox payment was paid once Alma was live: refused, the
+        sale it was for is still to be paid (the customer was charged nothing)."""
+        self.ensure_one()
+        note = self.env._(
+            "Alma's test mode accepted %(amount)s for %(sale)s after Alma went live: no money "
+            "was taken, so the payment is refused and the sale is still to be paid.",
+            amount=self.currency_id.format(self.price), sale=self._alma_origin())
+        self.message_post(body=note)
+        # sudo: whoever learnt it (a notification, the cron) tells the invoice's bookkeeper.
+        tx = self.env['payment.transaction'].sudo().search(
+            [('reference', '=', self.transaction_reference)], limit=1) \
+            if self.transaction_reference else self.env['payment.transaction']
+        for invoice in tx.invoice_ids | self.invoice_id.sudo():
+            invoice.activity_schedule(
+                'mail.mail_activity_data_todo', summary=self.env._("Alma test payment"),
+                note=note,
                 user_id=(invoice.invoice_user_id or self.env.ref('base.user_admin')).id)
 
     # === Actions === #
@@ -789,7 +835,7 @@ class AlmaPayment(models.Model):
             self.flush_recordset()
             return ''
         try:
-            data = self.provider_id._alma_client().cancel_payment(self.alma_id)
+            data = self._alma_client().cancel_payment(self.alma_id)
         except AlmaError as error:
             self._alma_refresh(source='cancel')
             if self.state == 'accepted':

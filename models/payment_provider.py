@@ -1,3 +1,4 @@
+import json
 import logging
 import time
 from datetime import datetime
@@ -196,7 +197,12 @@ class PaymentProvider(models.Model):
         return providers - unavailable
 
     def _alma_web_offers(self, amount, currency):
-        """Return the eligible offers of the payment form, asked once per request and amount."""
+        """Return the eligible offers of the payment form, asked once per request and amount.
+
+        Anyone may load the form, again and again: Alma's answer is kept a few minutes on
+        every worker (`_alma_fetch_eligibility`), and a failure hides Alma at once, without
+        retrying or waiting on Alma's Retry-After.
+        """
         self.ensure_one()
         if currency.name not in const.SUPPORTED_CURRENCIES:
             return []
@@ -204,7 +210,8 @@ class PaymentProvider(models.Model):
         key = (self.id, tuple(self.alma_plan_ids.ids), to_cents(amount), currency.id)
         if key not in cache:
             try:
-                offers = self._alma_get_offers(amount, currency, online=True)
+                offers = self.with_context(alma_fail_fast=True)._alma_get_offers(
+                    amount, currency, online=True, cached=True)
             except (UserError, AlmaError) as error:
                 _logger.warning("Alma hidden from the payment form: %s", error)
                 offers = []
@@ -348,28 +355,47 @@ class PaymentProvider(models.Model):
                 else const.API_URL_TEST
         return const.API_URL_LIVE if self.state == 'enabled' else const.API_URL_TEST
 
-    def _alma_get_api_key(self):
-        """Return the key of the provider's state; only the server ever reads it."""
+    def _alma_get_api_key(self, mode=None):
+        """Return the key of the provider's state (or of `mode`, 'test' or 'live': the account
+        a payment was made on); only the server ever reads it. A disabled provider uses none."""
         self.ensure_one()
-        key = self.sudo()._alma_api_key_of_state()
+        if self.state == 'disabled':
+            raise UserError(self.env._(
+                "Alma is disabled: an administrator must enable it (test or live) before it is "
+                "used again."))
+        key = self.sudo()._alma_api_key_of_state(mode)
         if not key:
             raise UserError(self.env._(
                 "The Alma provider has no %s API key. An administrator must set it in "
                 "Accounting › Configuration › Payment Providers › Alma.",
-                self.env._("live") if self.state == 'enabled' else self.env._("test"),
+                self.env._("live") if (mode or self._alma_mode()) == 'live'
+                else self.env._("test"),
             ))
         return key
 
-    def _alma_api_key_of_state(self):
-        """The key of the provider's state, or '' (no error: for checking signatures)."""
+    def _alma_mode(self):
+        """The Alma account of the provider's state: 'live' (enabled) or 'test'."""
         self.ensure_one()
-        key = self.alma_api_key_live if self.state == 'enabled' else self.alma_api_key_test
+        return 'live' if self.state == 'enabled' else 'test'
+
+    def _alma_api_key_of_state(self, mode=None):
+        """The key of the provider's state (or of `mode`), or '' (no error: for checking
+        signatures); '' while the provider is disabled: no key is used then."""
+        self.ensure_one()
+        if self.state == 'disabled':
+            return ''
+        mode = mode or self._alma_mode()
+        key = self.alma_api_key_live if mode == 'live' else self.alma_api_key_test
         return (key or '').strip()
 
-    def _alma_client(self, api_key=None):
+    def _alma_client(self, api_key=None, mode=None):
+        """A client of the provider's Alma account (or of `mode`'s). On the public path (the
+        context's `alma_fail_fast`: the payment form, the customer's pages), a failure is said
+        at once: no retry, no wait on Alma's Retry-After."""
         self.ensure_one()
-        api_key = api_key or self._alma_get_api_key()
-        return AlmaClient(self.env, self._alma_get_api_url(api_key), api_key)
+        api_key = api_key or self._alma_get_api_key(mode)
+        retries = 0 if self.env.context.get('alma_fail_fast') else const.READ_RETRIES
+        return AlmaClient(self.env, self._alma_get_api_url(api_key), api_key, retries=retries)
 
     def action_alma_check_connection(self):
         """Ask Alma, on each key's own host, who owns the keys; store the merchant of the state.
@@ -469,10 +495,34 @@ class PaymentProvider(models.Model):
     @tools.ormcache('provider_id', 'base_url', 'api_key', 'kind', 'period')
     def _alma_fetch_fee_plans(self, provider_id, base_url, api_key, kind, period):
         """Alma's fee plans of an account, as a tuple; `period` ends the cache's validity."""
-        answer = AlmaClient(self.env, base_url, api_key).get_fee_plans(kind=kind)
+        retries = 0 if self.env.context.get('alma_fail_fast') else const.READ_RETRIES
+        answer = AlmaClient(self.env, base_url, api_key, retries=retries).get_fee_plans(kind=kind)
         return tuple(answer.get('data', []) if isinstance(answer, dict) else answer or ())
 
-    def _alma_get_offers(self, amount, currency=None, fees_offered=False, online=False):
+    @api.model
+    @tools.ormcache('provider_id', 'base_url', 'api_key', 'amount_cents', 'queries', 'origin',
+                    'fees_offered', 'period')
+    def _alma_fetch_eligibility(self, provider_id, base_url, api_key, amount_cents, queries,
+                                origin, fees_offered, period):
+        """Alma's eligibility answer for the payment form, kept until `period` ends on each
+        worker (Odoo's ormcache: no module-level state; a key's change clears it everywhere).
+
+        A failure is kept too, as (None, its message): a visitor reloading the form while Alma
+        refuses (429) or is down does not ask Alma again before the period ends.
+
+        :param str queries: the plans asked, as JSON (hashable)
+        :return: (Alma's answer as a tuple, '') or (None, the error's message)
+        """
+        client = AlmaClient(self.env, base_url, api_key, retries=0)  # The public path: fail fast.
+        try:
+            answer = client.check_eligibility(amount_cents, json.loads(queries), origin=origin,
+                                              merchant_covers_all_fees=fees_offered)
+        except AlmaError as error:
+            return None, error.args[0]
+        return tuple(answer) if isinstance(answer, list) else (), ''
+
+    def _alma_get_offers(self, amount, currency=None, fees_offered=False, online=False,
+                         cached=False):
         """Return, for each enabled plan, what Alma offers for `amount` (in currency units).
 
         Each offer: the plan, whether it is eligible and why not, the schedule, the customer fee
@@ -480,7 +530,8 @@ class PaymentProvider(models.Model):
         With `fees_offered`, Alma is asked with `merchant_covers_all_fees`: the purchase amount
         stays the price, the customer pays no fee and the clinic's fee takes it on. `online`: a
         payment made on the website (Odoo's payment form), priced on Alma's general plans and
-        asked with the online origin.
+        asked with the online origin. `cached`: the payment form's offers, Alma's eligibility
+        kept a few minutes (see `_alma_fetch_eligibility`).
         """
         self.ensure_one()
         currency = currency or self.company_id.currency_id
@@ -493,7 +544,8 @@ class PaymentProvider(models.Model):
         origin = const.ONLINE_ORIGIN if online else self.alma_origin
         fee_plans = self._alma_get_fee_plans(
             kind=const.ONLINE_FEE_PLAN_KIND if online else const.FEE_PLAN_KIND)
-        results = self._alma_eligibility(amount_cents, plans, origin, fees_offered)
+        results = self._alma_eligibility(amount_cents, plans, origin, fees_offered,
+                                         cached=cached)
         return [
             self._alma_make_offer(plan, fee_plans.get(plan._alma_key()) or {},
                                   results.get(plan._alma_key()), amount_cents, currency,
@@ -501,19 +553,29 @@ class PaymentProvider(models.Model):
             for plan in plans
         ]
 
-    def _alma_eligibility(self, amount_cents, plans, origin, fees_offered=False):
+    def _alma_eligibility(self, amount_cents, plans, origin, fees_offered=False, cached=False):
         """Ask Alma about `plans` for an amount; return its results keyed by plan key.
 
         Alma's clients key each result by its plan (installments count, deferred days, deferred
         months), never by its position: a plan without a result is not offered.
         `fees_offered` asks with `merchant_covers_all_fees`, as the payment will be created
         (alma/widgets documentation.md: "The value should be the same as the one used in the
-        payment creation request").
+        payment creation request"). `cached`: Alma's answer of the last few minutes will do
+        (the payment form).
         """
-        answer = self._alma_client().check_eligibility(
-            amount_cents, [plan._alma_query() for plan in plans], origin=origin,
-            merchant_covers_all_fees=fees_offered,
-        )
+        queries = [plan._alma_query() for plan in plans]
+        if cached:
+            api_key = self._alma_get_api_key()
+            answer, error = self._alma_fetch_eligibility(
+                self.id, self._alma_get_api_url(api_key), api_key, amount_cents,
+                json.dumps(queries, sort_keys=True), origin, bool(fees_offered),
+                int(time.time() // const.ELIGIBILITY_TTL_SECONDS))
+            if error:
+                raise UserError(error)
+            answer = list(answer)  # Kept as a tuple: the cached answer is shared.
+        else:
+            answer = self._alma_client().check_eligibility(
+                amount_cents, queries, origin=origin, merchant_covers_all_fees=fees_offered)
         results = {}
         for result in answer if isinstance(answer, list) else []:
             if isinstance(result, dict) and result.get('installments_count') is not None:

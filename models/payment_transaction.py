@@ -3,6 +3,7 @@ from urllib.parse import urljoin
 
 from odoo import SUPERUSER_ID, api, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment_alma import const
@@ -26,7 +27,18 @@ class PaymentTransaction(models.Model):
         res = super()._get_specific_processing_values(processing_values)
         if self.provider_code != 'alma':
             return res
+        # The form of a disabled provider is not shown; a forged or older request still
+        # reaches here: refused, no Alma payment may follow.
+        self._alma_check_provider_enabled()
         return {**res, 'alma_access_token': self._alma_access_token()}
+
+    def _alma_check_provider_enabled(self):
+        """A disabled provider sells nothing: no transaction of it goes to Alma."""
+        self.ensure_one()
+        if self.provider_id.state == 'disabled':
+            raise ValidationError(self.env._(
+                "Alma is disabled: this payment cannot be made with Alma. Choose another "
+                "payment method."))
 
     def _alma_access_token(self):
         self.ensure_one()
@@ -58,6 +70,10 @@ class PaymentTransaction(models.Model):
         if self.provider_code != 'alma' or self.state != 'draft' or self.operation not in (
                 'online_direct', 'online_redirect'):
             raise ValidationError(self.env._("This transaction cannot be paid with Alma."))
+        try:
+            self._alma_check_provider_enabled()
+        except ValidationError as error:
+            return {'error': error.args[0]}
         if not plan or plan not in self.provider_id.alma_plan_ids:
             return {'error': self.env._("Choose one of the plans offered.")}
         # The invoice it pays, as *Paiements Alma* shows it and Alma's back office names it
@@ -68,7 +84,7 @@ class PaymentTransaction(models.Model):
             # The customer pays for themselves: no cashier or seller here whose own details
             # Alma must be kept from (the till's rule reads the current user as the seller).
             AlmaPayment = self.env['alma.payment'].with_user(SUPERUSER_ID)
-            if paid_meanwhile := self._alma_cancel_links_sent():
+            if paid_meanwhile := self._alma_cancel_earlier_payments():
                 return {'error': paid_meanwhile}
         elif contact not in self.partner_id._alma_family():
             return {'error': self.env._("Choose a contact of the invoice's customer.")}
@@ -95,26 +111,41 @@ class PaymentTransaction(models.Model):
             return {'error': result.get('error') or self.env._("Alma did not answer.")}
         return {'url': result['url']}
 
-    def _alma_cancel_links_sent(self):
-        """The customer pays online an invoice whose Alma link was sent (by SMS, e-mail or QR
-        code) and still waits: that link is cancelled at Alma first, so that the
-        invoice is never paid twice.
+    def _alma_cancel_earlier_payments(self):
+        """The customer pays online what an earlier Alma payment still waits for: a link sent
+        (by SMS, e-mail or QR code) or another online attempt (a second tab, the back button),
+        of the same invoices or sale orders. That payment is cancelled at Alma first, so that
+        one live link is left and nothing is paid twice.
 
-        :return: a message for the customer when that link was paid meanwhile, else ''
+        :return: a message for the customer when that payment was paid meanwhile, else ''
         """
-        # sudo: the customer may be the public user; only the links of this transaction's
-        # invoices, read to be cancelled at Alma.
-        sent = self.env['alma.payment'].sudo().search([
-            ('invoice_id', 'in', self.invoice_ids.ids), ('state', '=', 'waiting'),
-            ('transaction_reference', '!=', self.reference),
-            ('send_mode', '!=', 'here'),  # Sent links only, not another online attempt.
-        ]) if self.invoice_ids else self.env['alma.payment']
-        for payment in sent:
+        # sudo: the customer may be the public user; only the Alma payments of this
+        # transaction's own invoices and orders are read, to be cancelled at Alma.
+        others = self.invoice_ids.sudo().transaction_ids
+        if 'sale_order_ids' in self._fields:
+            others |= self.sale_order_ids.sudo().transaction_ids
+        references = (others - self).filtered(
+            lambda tx: tx.provider_code == 'alma').mapped('reference')
+        # A link sent from an invoice may be of a transaction or, made earlier, of none.
+        of_the_same = [[('transaction_reference', 'in', references)]] if references else []
+        if self.invoice_ids:
+            of_the_same.append([('invoice_id', 'in', self.invoice_ids.ids)])
+        if not of_the_same:
+            return ''
+        earlier = self.env['alma.payment'].sudo().search(expression.AND([
+            expression.OR(of_the_same),
+            [('state', '=', 'waiting'), ('transaction_reference', '!=', self.reference)],
+        ]), order='id')
+        for payment in earlier:
             payment._alma_cancel(reason_code='replaced_online')
             if payment.state == 'accepted':
+                if payment.send_mode != 'here':
+                    return self.env._(
+                        "This invoice has just been paid with the Alma link sent to you: there "
+                        "is nothing left to pay.")
                 return self.env._(
-                    "This invoice has just been paid with the Alma link sent to you: there is "
-                    "nothing left to pay.")
+                    "This has just been paid with the Alma payment you started earlier: there "
+                    "is nothing left to pay.")
         return ''
 
     # === BUSINESS METHODS: the one state path's effect on transactions === #
@@ -247,27 +278,29 @@ class PaymentTransaction(models.Model):
         return res
 
     def _create_payment(self, **extra_create_values):
-        """Override of `account_payment` to leave alone an invoice already paid otherwise.
+        """Override of `account_payment` to pay only what is left to pay of the invoices.
 
-        Alma's money is booked in the Alma journal all the same (Alma pays it out), as the
-        customer's credit; the bookkeeper gets a "Paid twice" activity on the invoice.
+        A transaction may pay several invoices at once (the portal's overdue invoices): each
+        one still open is paid (Odoo reconciles them all). An invoice already paid otherwise
+        is left alone. What Alma collected beyond what was left to pay is booked in the Alma
+        journal all the same (Alma pays it out), as the customer's credit; only that excess is
+        flagged "Paid twice" to the bookkeeper.
         """
         if self.provider_code != 'alma' or self.operation == 'refund':
             return super()._create_payment(**extra_create_values)
-        paid = self.invoice_ids.filtered(
-            lambda invoice: invoice.payment_state not in ('not_paid', 'partial'))
-        due = sum((self.invoice_ids - paid).mapped('amount_residual'))
-        if self.currency_id.compare_amounts(due, self.amount) < 0:
-            # Less is left to pay than Alma collected (the invoices together, when the customer
-            # paid several at once): something was paid otherwise meanwhile.
-            paid = self.invoice_ids
-        if paid:
+        open_invoices = self.invoice_ids.filtered(
+            lambda invoice: invoice.payment_state in ('not_paid', 'partial'))
+        paid = self.invoice_ids - open_invoices
+        excess = self.amount - sum(open_invoices.mapped('amount_residual'))
+        if self.invoice_ids and self.currency_id.compare_amounts(excess, 0) > 0:
             # sudo: whoever post-processes (cron, status page) may not read Alma payments; only
             # this transaction's own is noted.
             payment = self.env['alma.payment'].sudo().search(
                 [('transaction_reference', '=', self.reference)], order='id desc', limit=1)
             if payment:
-                payment._alma_flag_paid_twice(paid)
+                payment._alma_flag_paid_twice(
+                    paid or self.invoice_ids, excess=min(excess, self.amount))
+        if paid:
             # This transaction did not pay them: no reconciliation with them.
             self.invoice_ids -= paid
         return super()._create_payment(**extra_create_values)

@@ -7,6 +7,7 @@ from . import test_pos_tours
 from . import test_payment_provider
 from . import test_payment_transaction
 from . import test_trust
+from . import test_trust_online
 from . import test_web_tours
 from . import test_real_alma
 from . import test_refunds

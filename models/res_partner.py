@@ -1,10 +1,8 @@
-import re
-
 import phonenumbers
 
 from odoo import api, models
+from odoo.tools.mail import email_normalize, email_split
 
-EMAIL_RE = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
 REQUIRED_CONTACT_FIELDS = ('first_name', 'last_name', 'mobile', 'email', 'street', 'zip', 'city',
                            'country_id')
 
@@ -174,7 +172,7 @@ class ResPartner(models.Model):
                     "This is a landline number: Alma sends its code by SMS to a mobile.")
             else:
                 values['mobile'] = mobile
-        if values.get('email') and not EMAIL_RE.match(values['email']):
+        if values.get('email') and not _is_one_address(values['email']):
             errors['email'] = self.env._(
                 "This is not a valid e-mail address: it should look like name@example.com.")
         # Whose details they are says more than the rule they break (a clinic's landline).
@@ -198,11 +196,11 @@ class ResPartner(models.Model):
                     for number in (partner.phone, partner.mobile) if number} - {None}
 
         def emails(partner):
-            return {partner.email.strip().lower()} if partner.email else set()
+            return {email_normalize(partner.email)} - {False}
 
         errors = {}
         mobile = _alma_e164(values.get('mobile'), country_code)
-        email = (values.get('email') or '').lower()
+        email = email_normalize(values.get('email') or '')
         if mobile and mobile in phones(shop):
             errors['mobile'] = self.env._(
                 "This is %s's own number: Alma needs the customer's mobile.", company.name)
@@ -257,6 +255,14 @@ def _as_id(value):
         return int(value or 0)
     except (TypeError, ValueError):
         return 0
+
+
+def _is_one_address(text):
+    """Whether `text` is one e-mail address, read as Odoo reads it (no name around it), with a
+    dotted domain that Alma can write to."""
+    text = text.strip()
+    return bool(email_normalize(text)) and email_split(text) == [text] \
+        and '.' in text.rpartition('@')[2]
 
 
 def _alma_e164(number, country_code):

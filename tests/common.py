@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 import uuid
 
 import requests
@@ -9,6 +11,7 @@ from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.payment.tests.common import PaymentCommon
+from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.alma_standin import StandIn
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
@@ -71,6 +74,15 @@ class StandinMixin:
     def alma_requests(self, method, path):
         """Count the requests the stand-in received for `method` and `path`."""
         return sum(1 for request in self.standin.requests if request == (method, path))
+
+    def alma_notify(self, alma_id, key='sk_test_standin', signature=None):
+        """Alma's notification of a payment, as the public user: `GET <ipn route>?pid=…`
+        signed with the key of the account the payment is on (alma/alma-php-client
+        src/Lib/RequestUtils.php: hex HMAC-SHA256 of the id), or with the `signature` given."""
+        if signature is None:
+            signature = hmac.new(key.encode(), alma_id.encode(), hashlib.sha256).hexdigest()
+        return self.url_open(f'{const.IPN_ROUTE}?pid={alma_id}',
+                             headers={'X-Alma-Signature': signature})
 
 
 class FrenchChartMixin:
@@ -221,16 +233,31 @@ class AlmaPosCommon(FrenchChartMixin, StandinMixin, TestPointOfSaleHttpCommon):
                                    [(self.alma_pos_method, amount, line_uuid)],
                                    order_uuid=order_uuid, state=state)
 
+    def till_send(self, line_uuid=None, amount=399.0, plan='payment_alma.plan_3x', till=None,
+                  **values):
+        """The till's `alma_send` of one payment line, as the cashier sends it (by default a
+        link to Jean, the customer, for a 399 € consultation in 3x); `values` override what
+        the till sends. Returns the till's answer."""
+        till = till or self.alma_pos_method.with_user(self.pos_user)
+        return till.alma_send({
+            'pos_payment_uuid': line_uuid or str(uuid.uuid4()),
+            'pos_order_uuid': str(uuid.uuid4()),
+            'pos_order_name': "Order 00001-001-0001",
+            'amount': amount,
+            'plan_id': self.env.ref(plan).id,
+            'contact_id': self.jean.id,
+            'partner_id': self.jean.id,
+            'fees_offered': False,
+            'send_mode': 'link',
+            **values,
+        })
+
     def alma_sent(self, amount=399.0, line_uuid=None, order_uuid=None,
                   plan='payment_alma.plan_3x', fees_offered=False, till=None):
         """The Alma payment the cashier sent (as a link, to Jean) for the till's line."""
-        till = till or self.alma_pos_method.with_user(self.pos_user)
-        answer = till.alma_send({
-            'pos_payment_uuid': line_uuid or str(uuid.uuid4()),
-            'pos_order_uuid': order_uuid or str(uuid.uuid4()), 'amount': amount,
-            'plan_id': self.env.ref(plan).id, 'contact_id': self.jean.id,
-            'partner_id': self.jean.id, 'send_mode': 'link', 'fees_offered': fees_offered,
-        })
+        answer = self.till_send(line_uuid, amount, plan, till=till,
+                                pos_order_uuid=order_uuid or str(uuid.uuid4()),
+                                fees_offered=fees_offered)
         self.assertFalse(answer.get('error'), answer.get('error'))
         return self.env['alma.payment'].browse(answer['payment']['id'])
 
@@ -333,6 +360,7 @@ class AlmaWebCommon(FrenchChartMixin, AccountTestInvoicingCommon, HttpCase):
         self.env.cr.cache.pop('alma_web_offers', None)
 
     alma_requests = StandinMixin.alma_requests
+    alma_notify = StandinMixin.alma_notify
 
     @classmethod
     def invoice_for(cls, amount, partner=None):

@@ -1,6 +1,4 @@
 import contextlib
-import hashlib
-import hmac
 import time
 import uuid
 from unittest.mock import patch
@@ -37,27 +35,16 @@ class TestAlmaPayment(AlmaPosCommon):
         return self.alma_requests('POST', '/v1/payments')
 
     def send(self, line_uuid=None, amount=399.0, plan='payment_alma.plan_3x', **values):
-        return self.method.alma_send({
-            'pos_payment_uuid': line_uuid or str(uuid.uuid4()),
-            'pos_order_uuid': self.order_uuid,
-            'pos_order_name': "Order 00001-001-0001",
-            'amount': amount,
-            'plan_id': self.env.ref(plan).id,
-            'contact_id': self.jean.id,
-            'partner_id': self.jean.id,
-            'fees_offered': False,
-            'send_mode': 'sms',
-            **values,
-        })
+        values.setdefault('send_mode', 'sms')
+        return self.till_send(line_uuid, amount, plan, till=self.method,
+                              pos_order_uuid=self.order_uuid, **values)
 
     def payment(self, answer):
         self.assertFalse(answer.get('error'), answer.get('error'))
         return self.env['alma.payment'].browse(answer['payment']['id'])
 
     def ipn(self, payment, api_key='sk_test_standin'):
-        signature = hmac.new(api_key.encode(), payment.alma_id.encode(), hashlib.sha256)
-        return self.url_open(f'{const.IPN_ROUTE}?pid={payment.alma_id}',
-                             headers={'X-Alma-Signature': signature.hexdigest()})
+        return self.alma_notify(payment.alma_id, key=api_key)
 
     # === Creation === #
 

@@ -22,12 +22,8 @@ class TestAlmaSources(AlmaPosCommon):
         self.till = self.alma_pos_method.with_user(self.pos_user)
 
     def send(self, line_uuid, plan='payment_alma.plan_3x', fees_offered=False, mode='link'):
-        return self.till.alma_send({
-            'pos_payment_uuid': line_uuid, 'pos_order_uuid': str(uuid.uuid4()),
-            'pos_order_name': "Order 00001-001-0042", 'amount': 399.0,
-            'plan_id': self.env.ref(plan).id, 'contact_id': self.jean.id,
-            'partner_id': self.jean.id, 'fees_offered': fees_offered, 'send_mode': mode,
-        })
+        return self.till_send(line_uuid, plan=plan, till=self.till, fees_offered=fees_offered,
+                              send_mode=mode, pos_order_name="Order 00001-001-0042")
 
     def of_line(self, line_uuid):
         return self.env['alma.payment'].search([('sale_key', '=', f'pos:{line_uuid}')])

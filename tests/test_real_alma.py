@@ -1,5 +1,4 @@
 """Issue 9 (points 4, 5, 8): the add-on reads Alma's payment as the real Alma writes it."""
-import uuid
 from datetime import timedelta
 
 from odoo import fields, sql_db
@@ -18,12 +17,7 @@ class TestRealAlma(AlmaPosCommon):
         self.method = self.alma_pos_method.with_user(self.pos_user)
 
     def send(self):
-        answer = self.method.alma_send({
-            'pos_payment_uuid': str(uuid.uuid4()), 'pos_order_uuid': str(uuid.uuid4()),
-            'pos_order_name': "Order 00001-001-0001", 'amount': 399.0,
-            'plan_id': self.env.ref('payment_alma.plan_3x').id, 'contact_id': self.jean.id,
-            'partner_id': self.jean.id, 'send_mode': 'link',
-        })
+        answer = self.till_send(till=self.method)
         self.assertFalse(answer.get('error'), answer.get('error'))
         return self.env['alma.payment'].browse(answer['payment']['id'])
 

@@ -39,18 +39,7 @@ class TestTrustInputs(AlmaPosCommon):
     # --- helpers -------------------------------------------------------------------------
 
     def send(self, line_uuid=None, **values):
-        return self.method.alma_send({
-            'pos_payment_uuid': line_uuid or str(uuid.uuid4()),
-            'pos_order_uuid': str(uuid.uuid4()),
-            'pos_order_name': "Order 00001-001-0001",
-            'amount': 399.0,
-            'plan_id': self.env.ref('payment_alma.plan_3x').id,
-            'contact_id': self.jean.id,
-            'partner_id': self.jean.id,
-            'fees_offered': False,
-            'send_mode': 'link',
-            **values,
-        })
+        return self.till_send(line_uuid, till=self.method, **values)
 
     def accepted(self, line_uuid=None):
         line_uuid = line_uuid or str(uuid.uuid4())

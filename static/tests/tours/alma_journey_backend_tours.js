@@ -1,4 +1,5 @@
 import { registry } from "@web/core/registry";
+import { ACCEPTED_CARD, fail } from "@payment_alma/../tests/tours/utils/alma_util";
 
 /*
  * The back-office journeys of the demo clinic (issue 18), in French: see
@@ -121,11 +122,6 @@ registry.category("web_tour.tours").add("AlmaClinicBookkeeperTransfer", {
  * POST to the stand-in, as the other tours do) and the dialog shows it by itself (it polls, as
  * the till does: Alma's notification cannot reach a test's server); the invoice is paid.
  */
-const ACCEPTED_CARD = "4242424242424242";
-
-function fail(message) {
-    throw new Error(message);
-}
 
 registry.category("web_tour.tours").add("AlmaClinicInvoiceBySms", {
     steps: () => [

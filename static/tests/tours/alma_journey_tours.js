@@ -9,12 +9,13 @@ import { inLeftSide } from "@point_of_sale/../tests/tours/utils/common";
 import { registry } from "@web/core/registry";
 import {
     Alma,
+    DECLINED_CARD,
     FRENCH,
     fail,
     hasAmount,
     noEnglish,
     textsAre,
-} from "@payment_alma/../tests/tours/alma_tours";
+} from "@payment_alma/../tests/tours/utils/alma_util";
 
 /*
  * The journeys of the demo clinic (issue 18), in French, as its staff live them: the world is
@@ -24,7 +25,6 @@ import {
 
 // The clinic's spaying of a bitch: 332,50 € + 20 % VAT.
 const SPAYING = "Stérilisation chienne (ovariectomie)";
-const DECLINED_CARD = "4000000000000002";
 
 function saleSent(mode = "sms") {
     return [

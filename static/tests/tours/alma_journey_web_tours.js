@@ -8,19 +8,8 @@
  */
 
 import { registry } from "@web/core/registry";
-import {
-    chooseAlma,
-    DECLINED_CARD,
-    onAlmasPage,
-} from "@payment_alma/../tests/tours/alma_web_tours";
-
-function fail(message) {
-    throw new Error(message);
-}
-
-function readText(element) {
-    return element.textContent.replace(/[\s\u00a0\u202f]+/g, " ").trim();
-}
+import { DECLINED_CARD, fail, readText } from "@payment_alma/../tests/tours/utils/alma_util";
+import { chooseAlma, onAlmasPage } from "@payment_alma/../tests/tours/utils/alma_web_util";
 
 function payNow() {
     return [

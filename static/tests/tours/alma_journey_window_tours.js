@@ -1,7 +1,7 @@
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
 import { registry } from "@web/core/registry";
-import { Alma, FRENCH, textsAre } from "@payment_alma/../tests/tours/alma_tours";
+import { Alma, FRENCH, textsAre } from "@payment_alma/../tests/tours/utils/alma_util";
 
 /*
  * "Payer ici" at the clinic's till with the browser's own window (issue 18, journey 1): the

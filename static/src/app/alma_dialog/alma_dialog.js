@@ -138,14 +138,8 @@ export class AlmaDialog extends Component {
     }
     /** What the customer pays on top of the price (nothing when the clinic offers the fees). */
     get customerFee() {
-        const offer = this.finalOffer;
-        if (!offer) {
-            return 0;
-        }
-        if (this.state.feesOffered) {
-            return Math.max(0, Math.round((offer.customer_total - this.amount) * 100) / 100);
-        }
-        return offer.customer_fee;
+        // The server's figure: the offered variant was asked with merchant_covers_all_fees.
+        return this.finalOffer?.customer_fee || 0;
     }
     /** Interest on top of the fees, when the plan is a credit with a lending rate. */
     get customerInterest() {
@@ -264,7 +258,8 @@ export class AlmaDialog extends Component {
     }
 
     addContact() {
-        const partner = this.order?.get_partner?.();
+        // Blank: the customer itself is always among the contacts the server sent (with its
+        // name split by the server's one rule), so a new contact is someone else.
         this.state.form = {
             first_name: "",
             last_name: "",
@@ -275,20 +270,6 @@ export class AlmaDialog extends Component {
             city: "",
             country_id: String(this.defaultCountryId() || ""),
         };
-        if (partner && !this.state.contacts.length) {
-            // First contact of this customer: start from the customer's own details.
-            const parts = (partner.name || "").trim().split(/\s+/);
-            Object.assign(this.state.form, {
-                first_name: parts.length > 1 ? parts.slice(0, -1).join(" ") : "",
-                last_name: parts.length > 1 ? parts.at(-1) : parts[0] || "",
-                mobile: partner.mobile || partner.phone || "",
-                email: partner.email || "",
-                street: partner.street || "",
-                zip: partner.zip || "",
-                city: partner.city || "",
-                country_id: String(partner.country_id?.id || this.defaultCountryId() || ""),
-            });
-        }
         this.state.formErrors = {};
     }
 

@@ -1,6 +1,8 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from odoo.addons.payment_alma.utils.locking import own_transaction_locked
+
 # The states of an invoice's Alma payment that a new "Pay with Alma" answers again.
 WAITING_OR_PAID = ('waiting', 'accepted')
 
@@ -120,16 +122,12 @@ class AccountMove(models.Model):
         """
         self.ensure_one()
         provider = self._alma_provider()
-        self.env.flush_all()
-        with self.env.registry.cursor() as cr:
-            invoice = self.with_env(self.env(cr=cr))
-            with invoice.env['alma.payment']._alma_key_lock(f'invoice:{self.id}'):
-                result = invoice._alma_send_link_locked(
-                    # sudo: as `_alma_provider` found it (invoicing users may not read it).
-                    provider.with_env(invoice.env).sudo(), plan.with_env(invoice.env),
-                    contact.with_env(invoice.env), fees_offered, send_mode)
-        self.env.invalidate_all()  # Another transaction changed what this one may have read.
-        return result
+        with own_transaction_locked(self.env, f'invoice:{self.id}') as env:
+            invoice = self.with_env(env)
+            return invoice._alma_send_link_locked(
+                # sudo: as `_alma_provider` found it (invoicing users may not read it).
+                provider.with_env(env).sudo(), plan.with_env(env), contact.with_env(env),
+                fees_offered, send_mode)
 
     def _alma_send_link_locked(self, provider, plan, contact, fees_offered, send_mode):
         """`_alma_send_link`, under the invoice's lock and in its own transaction (commits)."""

@@ -6,7 +6,7 @@ import xlsxwriter
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.payment_alma.utils.money import from_cents, without_cents_fields
+from odoo.addons.payment_alma.utils.money import from_cents, net_cents, without_cents_fields
 
 
 class AlmaFeeLine(models.Model):
@@ -85,7 +85,7 @@ class AlmaFeeLine(models.Model):
             line.fee = from_cents(line.fee_cents)
             line.fee_vat = from_cents(line.fee_vat_cents)
             line.fee_total = from_cents(line.fee_cents + line.fee_vat_cents)
-            line.net = from_cents(line.gross_cents - line.fee_cents - line.fee_vat_cents)
+            line.net = from_cents(line._alma_net_cents())
             # Alma's commission includes the customer's fees the clinic offered
             # (merchant_covers_all_fees): its export and the line count the same fee.
             line.alma_fee_difference = from_cents(
@@ -95,6 +95,10 @@ class AlmaFeeLine(models.Model):
     def _compute_settled_mark(self):
         for line in self:
             line.settled_mark = '✓' if line.settled else ''
+
+    def _alma_net_cents(self):
+        """What Alma pays out for these lines together, in cents."""
+        return sum(net_cents(line.gross_cents, line.fee_cents, line.fee_vat_cents) for line in self)
 
     # === Creation === #
 
@@ -289,9 +293,9 @@ class AlmaFeeLine(models.Model):
         lines.filtered(lambda line: not line.settled)._alma_settle()
         provider = lines.provider_id
         outstanding = provider._alma_outstanding_account()
-        net_cents = sum(line.gross_cents - line.fee_cents - line.fee_vat_cents for line in lines)
-        net = from_cents(abs(net_cents))
-        received = net_cents >= 0  # Refunds beyond the sales: Alma takes money back.
+        total_cents = lines._alma_net_cents()
+        net = from_cents(abs(total_cents))
+        received = total_cents >= 0  # Refunds beyond the sales: Alma takes money back.
         bank_account = self._alma_receipt_account(journal, 'inbound' if received else 'outbound')
         label = self.env._("Alma transfer of %(count)s lines, %(date)s",
                            count=len(lines), date=fields.Date.to_string(date))

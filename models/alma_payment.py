@@ -4,7 +4,6 @@ import random
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin
 
@@ -18,6 +17,7 @@ from odoo.tools import split_every
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
+from odoo.addons.payment_alma.utils.locking import own_transaction_locked
 from odoo.addons.payment_alma.utils.money import (
     from_cents,
     to_cents,
@@ -224,40 +224,18 @@ class AlmaPayment(models.Model):
         :return: the payment as plain data (see `_alma_result`): the caller's own transaction
                  may not see the new record yet.
         """
-        self.env.flush_all()  # What the caller wrote (a contact) is what the payment uses.
-        with self.env.registry.cursor() as cr:
-            # su: the callers checked the user's rights; the record is the add-on's own books.
-            env = self.env(cr=cr, su=True)
+        # su: the callers checked the user's rights; the record is the add-on's own books.
+        with own_transaction_locked(self.env, key, su=True) as env:
             payments = env['alma.payment']
-            with payments._alma_key_lock(key):
-                try:
-                    payment, existing, error = payments._alma_find_or_create(
-                        key, provider.with_env(env), amount=amount, currency=currency.with_env(env),
-                        plan=plan.with_env(env), contact=contact.with_env(env),
-                        partner=partner.with_env(env), fees_offered=fees_offered,
-                        send_mode=send_mode, links=links)
-                except UserError as exception:  # Eligibility, a missing key, Alma unreachable.
-                    payment, existing, error = payments, False, exception.args[0]
-                result = payment._alma_result(error, existing)
-        self.env.invalidate_all()  # Another transaction changed what this one may have read.
-        return result
-
-    @contextmanager
-    def _alma_key_lock(self, key):
-        """Hold a database lock on `key` (every worker and server) while the block runs."""
-        cr = self.env.cr
-        cr.execute("SELECT pg_advisory_lock(hashtext(%s))", [f'alma:{key}'])
-        try:
-            # A new snapshot, taken after the lock: it sees what the previous holder committed.
-            cr.commit()  # pylint: disable=invalid-commit
-            yield
-            cr.commit()  # pylint: disable=invalid-commit
-        except Exception:
-            cr.rollback()
-            raise
-        finally:
-            cr.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f'alma:{key}'])
-            cr.commit()  # pylint: disable=invalid-commit
+            try:
+                payment, existing, error = payments._alma_find_or_create(
+                    key, provider.with_env(env), amount=amount, currency=currency.with_env(env),
+                    plan=plan.with_env(env), contact=contact.with_env(env),
+                    partner=partner.with_env(env), fees_offered=fees_offered,
+                    send_mode=send_mode, links=links)
+            except UserError as exception:  # Eligibility, a missing key, Alma unreachable.
+                payment, existing, error = payments, False, exception.args[0]
+            return payment._alma_result(error, existing)
 
     def _alma_find_or_create(self, key, provider, *, amount, currency, plan, contact, partner,
                              fees_offered, send_mode, links):

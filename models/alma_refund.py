@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 
 from odoo.addons.payment_alma.models.alma_payment import LOST_ANSWER_GRACE
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
+from odoo.addons.payment_alma.utils.locking import own_transaction_locked
 from odoo.addons.payment_alma.utils.money import from_cents, without_cents_fields
 
 _logger = logging.getLogger(__name__)
@@ -109,24 +110,19 @@ class AlmaRefund(models.Model):
                  'transaction_reference' (of the refund transaction it was asked for)}; state
                  'asked' means that Alma's answer was lost: it is looked for at Alma later.
         """
-        self.env.flush_all()
-        with self.env.registry.cursor() as cr:
-            # su: the callers checked the user's rights; refunds are the add-on's own books.
-            env = self.env(cr=cr, su=True)
+        # su: the callers checked the user's rights; refunds are the add-on's own books.
+        with own_transaction_locked(self.env, f'refunds:{payment.id}', su=True) as env:
             payment = payment.with_env(env)
-            with env['alma.payment']._alma_key_lock(f'refunds:{payment.id}'):
-                refund, existing, error = env['alma.refund']._alma_find_or_ask(
-                    payment, key, amount_cents, links, document)
-                result = {
-                    'id': refund.id, 'reference': refund.reference or '',
-                    'state': refund.state or False, 'amount_cents': refund.amount_cents,
-                    'alma_refund_id': refund.alma_refund_id or False,
-                    'transaction_reference': refund.transaction_reference or False,
-                    'refunded_cents': payment.amount_refunded_cents,
-                    'error': error, 'existing': existing,
-                }
-        self.env.invalidate_all()  # Another transaction changed what this one may have read.
-        return result
+            refund, existing, error = env['alma.refund']._alma_find_or_ask(
+                payment, key, amount_cents, links, document)
+            return {
+                'id': refund.id, 'reference': refund.reference or '',
+                'state': refund.state or False, 'amount_cents': refund.amount_cents,
+                'alma_refund_id': refund.alma_refund_id or False,
+                'transaction_reference': refund.transaction_reference or False,
+                'refunded_cents': payment.amount_refunded_cents,
+                'error': error, 'existing': existing,
+            }
 
     @api.model
     def _alma_find_or_ask(self, payment, key, amount_cents, links, document=None):

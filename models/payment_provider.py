@@ -15,6 +15,7 @@ from odoo.addons.payment_alma.utils.alma_client import AlmaClient, AlmaError
 from odoo.addons.payment_alma.utils.money import (
     from_cents,
     merchant_fee_estimate,
+    net_cents,
     to_cents,
     vat_on,
 )
@@ -649,7 +650,7 @@ class PaymentProvider(models.Model):
             'merchant_fee_vat_cents': merchant_fee_vat,
             'merchant_fee_total_cents': merchant_fee + merchant_fee_vat,
             'clinic_fee_total_cents': merchant_fee + merchant_fee_vat,
-            'net_cents': amount_cents - merchant_fee - merchant_fee_vat,
+            'net_cents': net_cents(amount_cents, merchant_fee, merchant_fee_vat),
         })
         return offer
 

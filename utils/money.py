@@ -29,6 +29,12 @@ def vat_on(fee_cents, rate_percent):
     return int(vat.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def net_cents(gross_cents, fee_cents, fee_vat_cents):
+    """What Alma pays out for a sale (or takes back for a refund): the gross less its fee and
+    the VAT on that fee, in cents."""
+    return gross_cents - fee_cents - fee_vat_cents
+
+
 def merchant_fee_estimate(amount_cents, fee_plan, covers_all_fees=False):
     """Return (the merchant's fee, the part of it that is the customer's fee), in cents,
     estimated from a fee plan of Alma's (`GET /v1/me/fee-plans`) until the payment gives its

@@ -33,8 +33,7 @@ class AlmaTransfer(models.TransientModel):
     @api.depends('line_ids', 'amount_received', 'date')
     def _compute_amount(self):
         for transfer in self:
-            expected_cents = sum(line.gross_cents - line.fee_cents - line.fee_vat_cents
-                                 for line in transfer.line_ids)
+            expected_cents = transfer.line_ids._alma_net_cents()
             difference_cents = to_cents(transfer.amount_received or 0.0) - expected_cents
             transfer.amount = from_cents(expected_cents)
             transfer.difference = from_cents(difference_cents)

@@ -6,7 +6,8 @@ import { ask, makeAwaitable } from "@point_of_sale/app/store/make_awaitable_dial
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { formatDate } from "@web/core/l10n/dates";
 import { AlmaDialog } from "@payment_alma/app/alma_dialog/alma_dialog";
-import { AlmaRefundDialog } from "@payment_alma/app/alma_refund_dialog/alma_refund_dialog";
+import { AlmaHereWindows } from "@payment_alma/app/alma_here_windows";
+import { AlmaTillRefunds } from "@payment_alma/app/alma_till_refunds";
 import {
     ALMA_FINAL_STATES,
     ALMA_POLL_DELAY,
@@ -35,13 +36,19 @@ export class PaymentAlma extends PaymentInterface {
         this.pollers = {};
         // uuid -> true while a poll request is in flight
         this.polling = {};
-        // uuid -> the window showing Alma's page on this device ("Pay here"), and its watcher.
-        // The terminal is reached through the POS models' reactive proxies: a window on
-        // Alma's page (another origin) reads as a plain "Object" to OWL, which would wrap it
-        // in a Proxy, and `proxy.close()` / `proxy.focus()` throw "Illegal invocation". The
-        // windows are kept out of reactivity (the till shows nothing of them).
-        this.windows = markRaw(new Map());
-        this.windowWatchers = {};
+        this.refunds = new AlmaTillRefunds(this);
+        // The windows showing Alma's page on this device ("Pay here"). Once the customer
+        // closes one or comes back from Alma, the line's payment is asked at once.
+        this.hereWindows = markRaw(
+            new AlmaHereWindows({
+                notification: this.env.services.notification,
+                onClosed: (uuid) => {
+                    if (this.getPayment(uuid)?.state === "waiting") {
+                        this._poll(uuid);
+                    }
+                },
+            })
+        );
     }
 
     /** A refund order's Alma line (negative) refunds the sale's Alma payment. */
@@ -156,7 +163,7 @@ export class PaymentAlma extends PaymentInterface {
             return false;
         }
         if (this.isRefundLine(line)) {
-            return this._almaRefund(line);
+            return this.refunds.ask(line);
         }
         if (!(line.get_amount() > 0)) {
             this._showError(_t("Alma can only be used for a positive amount."));
@@ -270,99 +277,19 @@ export class PaymentAlma extends PaymentInterface {
     }
 
     // -------------------------------------------------------------------------------------
-    // "Pay here": Alma's page in a window over the till
+    // "Pay here": Alma's page in a window over the till (see alma_here_windows.js)
     // -------------------------------------------------------------------------------------
 
-    /**
-     * Open the window of a "Pay here" payment, empty, while the cashier's click still allows
-     * pop-ups (Alma's address comes after the server's answer): a window sized for Alma's page,
-     * over the till, that the till closes itself once the payment is paid, refused or
-     * cancelled; not a tab the cashier would have to find and close.
-     */
     openHereWindow(uuid) {
-        const width = 480;
-        const height = 760;
-        const left = Math.round(window.screenX + Math.max(0, (window.outerWidth - width) / 2));
-        const top = Math.round(window.screenY + Math.max(0, (window.outerHeight - height) / 2));
-        const popup = window.open(
-            "",
-            `alma_pay_here_${uuid}`,
-            `popup=yes,width=${width},height=${height},left=${left},top=${top}`
-        );
-        if (!popup) {
-            return null;
-        }
-        try {
-            if (!popup.location.href || popup.location.href === "about:blank") {
-                popup.document.title = "Alma";
-                if (popup.document.body) {
-                    popup.document.body.textContent = _t("Opening Alma's payment page…");
-                }
-            }
-        } catch {
-            // Already on Alma's page (another origin): keep it.
-        }
-        return popup;
+        return this.hereWindows.open(uuid);
     }
 
-    /**
-     * Show Alma's page of `payment` in the till's window (`popup`, or a new one); the cashier
-     * is told when the browser blocks it and can open it again from the payment line.
-     */
     showHere(payment, popup = null) {
-        const uuid = payment.pos_payment_uuid;
-        const shown = this.windows.get(uuid);
-        if (!popup && shown && !shown.closed) {
-            // Still open behind the till: bring it back as it is (the customer may be typing).
-            shown.focus();
-            return true;
-        }
-        popup = popup || this.openHereWindow(uuid);
-        if (!popup) {
-            this.env.services.notification?.add(
-                _t(
-                    "The browser blocked Alma's window: allow pop-ups for this till, or press \"Show Alma's page\" on the payment line."
-                ),
-                { type: "warning", sticky: true }
-            );
-            return false;
-        }
-        popup.location.href = payment.url;
-        popup.focus();
-        this.windows.set(uuid, popup);
-        this._watchHereWindow(uuid);
-        return true;
-    }
-
-    /** The customer closed the window or came back from Alma: ask for the state at once. */
-    _watchHereWindow(uuid) {
-        if (this.windowWatchers[uuid]) {
-            return;
-        }
-        this.windowWatchers[uuid] = setInterval(() => {
-            const popup = this.windows.get(uuid);
-            if (popup && !popup.closed) {
-                return;
-            }
-            this._forgetHereWindow(uuid);
-            if (this.getPayment(uuid)?.state === "waiting") {
-                this._poll(uuid);
-            }
-        }, 500);
-    }
-
-    _forgetHereWindow(uuid) {
-        clearInterval(this.windowWatchers[uuid]);
-        delete this.windowWatchers[uuid];
-        this.windows.delete(uuid);
+        return this.hereWindows.show(payment, popup);
     }
 
     closeHereWindow(uuid) {
-        const popup = this.windows.get(uuid);
-        this._forgetHereWindow(uuid);
-        if (popup && !popup.closed) {
-            popup.close();
-        }
+        this.hereWindows.close(uuid);
     }
 
     // -------------------------------------------------------------------------------------
@@ -400,7 +327,7 @@ export class PaymentAlma extends PaymentInterface {
                 this.handleStatus(result.payment);
             }
             if (result?.refund) {
-                this.handleRefund(result.refund);
+                this.refunds.apply(result.refund);
             }
         } finally {
             delete this.polling[uuid];
@@ -424,7 +351,7 @@ export class PaymentAlma extends PaymentInterface {
     async reattach(line) {
         const uuid = line.uuid;
         if (this.isRefundLine(line)) {
-            return this.reattachRefund(line);
+            return this.refunds.reattach(line);
         }
         if (this.isBusy(uuid)) {
             return;
@@ -445,170 +372,6 @@ export class PaymentAlma extends PaymentInterface {
             )
         ) {
             // Reloaded while the dialog was open: nothing was sent.
-            line.set_payment_status("retry");
-        }
-    }
-
-    // -------------------------------------------------------------------------------------
-    // Refunds: the refund order's Alma line refunds the sale's Alma payment
-    // -------------------------------------------------------------------------------------
-
-    /** The sale a refund order refunds (Odoo refunds one order at a time). */
-    refundedOrderOf(order) {
-        return order?.lines.find((line) => line.refunded_orderline_id)?.refunded_orderline_id
-            ?.order_id;
-    }
-
-    /** What the server needs to check a refund line; it trusts none of it blindly. */
-    refundValues(line) {
-        const order = line.pos_order_id;
-        return {
-            pos_payment_uuid: line.uuid,
-            pos_order_uuid: order.uuid,
-            refunded_order_id: this.refundedOrderOf(order)?.id || false,
-            amount: line.get_amount(),
-            session_id: this.pos.session?.id || false,
-        };
-    }
-
-    /** What Alma has left to refund of a sale, as the server last said (see the PaymentScreen
-     * patch: no "Alma keeps collecting" warning once nothing is left). */
-    rememberLeft(saleId, payment) {
-        if (!this.pos.almaSaleLeft) {
-            this.pos.almaSaleLeft = {};
-        }
-        if (saleId && payment && typeof payment.left === "number") {
-            this.pos.almaSaleLeft[saleId] = payment.left;
-        }
-    }
-
-    async _almaRefund(line) {
-        const uuid = line.uuid;
-        if (!this.refundedOrderOf(line.pos_order_id)) {
-            this._showError(
-                _t(
-                    "Alma refunds only an order paid with Alma: open the sale in Orders, press Refund, then choose Alma to pay the refund."
-                ),
-                _t("Alma refund")
-            );
-            return false;
-        }
-        const values = this.refundValues(line);
-        const preview = await this._callOrShow("alma_refund_preview", [values]);
-        if (!preview) {
-            return false;
-        }
-        this.rememberLeft(values.refunded_order_id, preview.payment || preview.refund?.payment);
-        if (!preview.refund) {
-            const confirmed = await makeAwaitable(this.env.services.dialog, AlmaRefundDialog, {
-                preview,
-            });
-            if (!confirmed) {
-                return false;
-            }
-        } else if (preview.refund.state === "done") {
-            // Refunded before a reload or a retry: nothing is asked of Alma again.
-            return this.handleRefund(preview.refund);
-        }
-        const result = await this._callOrShow("alma_refund", [values]);
-        if (!result) {
-            return false;
-        }
-        if (result.refund) {
-            this.almaRefunds[uuid] = result.refund;
-            this.rememberLeft(values.refunded_order_id, result.refund.payment);
-        }
-        if (result.error) {
-            this._showError(result.error, _t("Alma refund"));
-        }
-        if (result.refund?.state === "asked") {
-            // Alma's answer was lost: the line waits while the server finds it again.
-            const done = new Promise((resolve) => {
-                this.resolvers[uuid] = resolve;
-            });
-            this.handleRefund(result.refund);
-            return done;
-        }
-        return result.refund ? this.handleRefund(result.refund) : false;
-    }
-
-    /**
-     * Apply an Alma refund dict (from alma_refund, a poll or a reload) to its refund line;
-     * return whether it is refunded.
-     */
-    handleRefund(refund) {
-        const uuid = refund?.pos_payment_uuid;
-        if (!uuid) {
-            return false;
-        }
-        this.almaRefunds[uuid] = refund;
-        const line = this.findLine(uuid);
-        if (!line) {
-            this._stopPolling(uuid);
-            return false;
-        }
-        if (refund.state === "asked") {
-            if (!line.is_done()) {
-                // Waiting while the request is open; else Retry (which finds the same refund).
-                const status = this.resolvers[uuid] ? "waitingCard" : "retry";
-                if (line.get_payment_status() !== status) {
-                    line.set_payment_status(status);
-                }
-                this._startPolling(uuid, "alma_get_refund_status");
-            }
-            return false;
-        }
-        this._stopPolling(uuid);
-        if (refund.state === "done") {
-            if (refund.receipt_text && line.ticket !== refund.receipt_text) {
-                line.update({
-                    ticket: refund.receipt_text,
-                    transaction_id: refund.alma_refund_id || line.transaction_id,
-                });
-            }
-            if (!this._resolve(uuid, true) && line.get_payment_status() !== "done") {
-                line.handle_payment_response(true);
-            }
-            return true;
-        }
-        if (!this._resolve(uuid, false) && !line.is_done()) {
-            line.set_payment_status("retry");
-        }
-        return false;
-    }
-
-    /**
-     * "Check again" on a refund whose answer was lost: the server looks for it at Alma (by its
-     * reference) and asks again only what Alma never received.
-     */
-    async almaRefundCheck(line) {
-        const result = await this._callOrShow("alma_refund", [this.refundValues(line)]);
-        if (!result) {
-            return false;
-        }
-        if (result.refund) {
-            this.handleRefund(result.refund);
-        }
-        if (result.error && result.refund?.state !== "asked") {
-            this._showError(result.error, _t("Alma refund"));
-        }
-        return result.refund?.state === "done";
-    }
-
-    /** After a reload: the refund line shows what the server holds of its refund. */
-    async reattachRefund(line) {
-        const uuid = line.uuid;
-        if (this.isBusy(uuid)) {
-            return;
-        }
-        const result = await this._call("alma_get_refund_status", [uuid], { silent: true });
-        if (!result || this.isBusy(uuid)) {
-            return;
-        }
-        if (result.refund) {
-            this.handleRefund(result.refund);
-        } else if (!line.is_done() && line.get_payment_status() !== "pending") {
-            // Reloaded before anything was asked of Alma.
             line.set_payment_status("retry");
         }
     }

@@ -73,7 +73,7 @@ export class AlmaRefundStatus extends Component {
         }
         this.state.busy = true;
         try {
-            await this.terminal.almaRefundCheck(this.line);
+            await this.terminal.refunds.check(this.line);
         } finally {
             this.state.busy = false;
         }

@@ -77,13 +77,10 @@ class PosPaymentMethod(models.Model):
             error = False
         except UserError as exception:
             offers, error = [], exception.args[0]
-        # All of them, for the address form of a new contact.
-        countries = self.env['res.country'].search([])  # pylint: disable=no-search-all
         return {
             'offers': offers,
             'contacts': partner._alma_contacts(),
             'default_contact_id': partner.id or False,
-            'countries': [{'id': c.id, 'name': c.name, 'code': c.code} for c in countries],
             'default_country_id': self.company_id.country_id.id or False,
             'error': error,
         }

@@ -164,7 +164,7 @@ class RealWindowJourney:
             return 'closed'
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestClinicPayHereWindow(ClinicCommon):
     """Journey 1 at the counter: "Payer ici" in a real window, paid then refused."""
 

@@ -16,7 +16,7 @@ from odoo.tests import tagged
 from odoo.addons.payment_alma.tests.common import ClinicCommon
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestClinicWorld(ClinicCommon):
 
     def test_the_world_is_the_demos(self):
@@ -43,7 +43,7 @@ class TestClinicWorld(ClinicCommon):
         self.assertTrue(self.clinic.l10n_fr_pos_cert_sequence_id)
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestClinicTill(ClinicCommon):
     """Journey 1: the cashier at the counter, "Accueil clinique"."""
 
@@ -97,7 +97,7 @@ class TestClinicTill(ClinicCommon):
         self.assertEqual(self.alma_requests('PUT', f'/v1/payments/{payment.alma_id}/cancel'), 1)
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestClinicTillRefunds(ClinicCommon):
     """Journey 2: refunds at the counter, as the cashier (`accueil`, Point of Sale user only)."""
 
@@ -159,7 +159,7 @@ class TestClinicTillRefunds(ClinicCommon):
         self.assertAlmostEqual(self.outstanding_balance(), 0.0)
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestClinicBackOffice(ClinicCommon):
     """Journey 3: the back office. The bookkeeper (`compta`, Billing only) sends "Payer avec
     Alma" by SMS for Sophie Bernard's invoice; the administrator refunds a credit note of it."""
@@ -231,7 +231,7 @@ class TestClinicBackOffice(ClinicCommon):
         self.assertEqual(refund_line.gross, -300.0)
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestClinicCustomer(ClinicCommon):
     """Journey 4: a customer pays an invoice online, on its page, in French: Alma refuses the
     card, the customer gives up on Alma's page, then pays; the page says so each time."""
@@ -299,7 +299,7 @@ class TestClinicCustomer(ClinicCommon):
         self.assert_refused_given_up_then_paid(invoice)
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestClinicAdministrator(ClinicCommon):
     """Journey 6: the clinic's administrator (Odoo's admin, in French)."""
 
@@ -315,7 +315,7 @@ class TestClinicAdministrator(ClinicCommon):
         self.assertEqual(self.alma.alma_merchant_name, "Clinique des Lilas (Alma stand-in)")
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestClinicBookkeeper(ClinicCommon):
     """Journey 5: the clinic's bookkeeper (`compta`, Billing only) and Alma's transfer."""
 

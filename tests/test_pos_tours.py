@@ -5,7 +5,7 @@ from odoo.tests import tagged
 from odoo.addons.payment_alma.tests.common import AlmaPosCommon
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestAlmaPosTours(AlmaPosCommon):
     """The cashier's Alma flow in the Point of Sale, in a real browser, against the stand-in."""
 

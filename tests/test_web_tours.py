@@ -10,7 +10,7 @@ from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment_alma.tests.common import AlmaWebCommon
 
 
-@tagged('post_install', '-at_install')
+@tagged('post_install', '-at_install', 'alma_tours')
 class TestAlmaWebTours(AlmaWebCommon):
     """Customers paying with Alma in Odoo's payment form, in Chromium, against the stand-in.
 

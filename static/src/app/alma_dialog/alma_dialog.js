@@ -200,7 +200,11 @@ export class AlmaDialog extends Component {
         this.state.offers = result.offers || [];
         this.state.offeredOffers = null;
         this.state.contacts = result.contacts || [];
-        this.state.countries = result.countries || [];
+        // The till's own countries (the POS loads them all), for the address form.
+        this.state.countries = this.pos.models["res.country"]
+            .getAll()
+            .map(({ id, name, code }) => ({ id, name, code }))
+            .sort((a, b) => a.name.localeCompare(b.name));
         this.state.defaultCountryId = result.default_country_id || false;
         this.state.contactId =
             result.default_contact_id || this.state.contacts[0]?.id || false;

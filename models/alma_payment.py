@@ -982,6 +982,9 @@ class AlmaPayment(models.Model):
     def _cron_alma_poll_pending(self):
         """Poll Alma for every payment still waiting: never twice at once, and no row is locked
         while Alma answers (what Alma says is read first, then applied by short chunks)."""
+        # Odoo's cron already runs its job once at a time (it holds the job's row); this lock
+        # also keeps a call from outside the cron (`scripts/bench`, a shell) from polling Alma
+        # beside it, and lets a test play a second server.
         self.env.cr.execute("SELECT pg_try_advisory_xact_lock(hashtext('alma.payment.poll'))")
         if not self.env.cr.fetchone()[0]:
             return  # Another worker or server is polling right now.

@@ -76,7 +76,7 @@ export class AlmaTillRefunds {
             return false;
         }
         if (result.refund) {
-            this.terminal.almaRefunds[uuid] = result.refund;
+            line.almaRefund = result.refund;
             this.rememberLeft(values.refunded_order_id, result.refund.payment);
         }
         if (result.error) {
@@ -102,12 +102,12 @@ export class AlmaTillRefunds {
         if (!uuid) {
             return false;
         }
-        this.terminal.almaRefunds[uuid] = refund;
         const line = this.terminal.findLine(uuid);
         if (!line) {
             this.terminal._stopPolling(uuid);
             return false;
         }
+        line.almaRefund = refund;
         if (refund.state === "asked") {
             if (!line.is_done()) {
                 // Waiting while the request is open; else Retry (which finds the same refund).

@@ -63,21 +63,6 @@ export class PaymentAlma extends PaymentInterface {
         return false;
     }
 
-    get almaPayments() {
-        if (!this.pos.almaPayments) {
-            this.pos.almaPayments = {};
-        }
-        return this.pos.almaPayments;
-    }
-
-    /** uuid of a refund line -> the Alma refund dict the server last gave for it. */
-    get almaRefunds() {
-        if (!this.pos.almaRefunds) {
-            this.pos.almaRefunds = {};
-        }
-        return this.pos.almaRefunds;
-    }
-
     send_payment_request(uuid) {
         super.send_payment_request(uuid);
         // Double send: one dialog, one payment per line at a time.
@@ -91,14 +76,14 @@ export class PaymentAlma extends PaymentInterface {
 
     async send_payment_cancel(order, uuid) {
         super.send_payment_cancel(order, uuid);
-        if (this.almaRefunds[uuid] || this.isRefundLine(this.findLine(uuid))) {
+        if (this.getRefund(uuid) || this.isRefundLine(this.findLine(uuid))) {
             // A refund asked of Alma cannot be cancelled: the line stops waiting, and Retry
             // finds the same refund again (never a second one).
             this._stopPolling(uuid);
             this._resolve(uuid, false);
             return true;
         }
-        const payment = this.almaPayments[uuid];
+        const payment = this.getPayment(uuid);
         if (!payment || payment.state !== "waiting") {
             this._resolve(uuid, false);
             return true;
@@ -125,12 +110,16 @@ export class PaymentAlma extends PaymentInterface {
         return undefined;
     }
 
+    /**
+     * What the server last said of a line's Alma payment (or refund) lives on the payment line
+     * itself (`almaPayment`, `almaRefund`): not saved with the order, read again after a reload.
+     */
     getPayment(uuid) {
-        return this.almaPayments[uuid];
+        return this.findLine(uuid)?.almaPayment;
     }
 
     getRefund(uuid) {
-        return this.almaRefunds[uuid];
+        return this.findLine(uuid)?.almaRefund;
     }
 
     isBusy(uuid) {
@@ -204,17 +193,17 @@ export class PaymentAlma extends PaymentInterface {
             return;
         }
         const uuid = payment.pos_payment_uuid;
-        const known = this.almaPayments[uuid];
-        if (!fresh && known && known.id && payment.id && payment.id < known.id) {
-            // A late notification about an earlier Alma payment of the same line.
-            return;
-        }
-        this.almaPayments[uuid] = payment;
         const line = this.findLine(uuid);
         if (!line) {
             this._stopPolling(uuid);
             return;
         }
+        const known = line.almaPayment;
+        if (!fresh && known && known.id && payment.id && payment.id < known.id) {
+            // A late notification about an earlier Alma payment of the same line.
+            return;
+        }
+        line.almaPayment = payment;
         if (!ALMA_FINAL_STATES.includes(payment.state)) {
             if (this.requests[uuid] && !this.resolvers[uuid]) {
                 // The dialog is open for a new send: it decides.

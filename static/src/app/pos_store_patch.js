@@ -5,10 +5,6 @@ import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 
 patch(PosStore.prototype, {
     async setup() {
-        // uuid of a payment line -> the Alma payment dict the server last gave for it
-        this.almaPayments = {};
-        // uuid of a refund line -> the Alma refund dict the server last gave for it
-        this.almaRefunds = {};
         await super.setup(...arguments);
         this.data.connectWebSocket("ALMA_PAYMENT_STATUS", (payload) =>
             this.onAlmaPaymentStatus(payload)

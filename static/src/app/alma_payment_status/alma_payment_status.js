@@ -1,6 +1,5 @@
 import { _t } from "@web/core/l10n/translation";
 import { Component, onMounted, onWillUnmount, useState } from "@odoo/owl";
-import { usePos } from "@point_of_sale/app/store/pos_hook";
 import { browser } from "@web/core/browser/browser";
 import {
     almaFormatDueDate,
@@ -22,7 +21,6 @@ export class AlmaPaymentStatus extends Component {
     };
 
     setup() {
-        this.pos = usePos();
         this.state = useState({ now: Date.now(), busy: false, copied: false, emailed: false });
         let timer = null;
         onMounted(() => {
@@ -40,8 +38,7 @@ export class AlmaPaymentStatus extends Component {
         return this.line.payment_method_id.payment_terminal;
     }
     get payment() {
-        const payments = this.pos.almaPayments || {};
-        return payments[this.line.uuid];
+        return this.line.almaPayment;
     }
     get visible() {
         // While the dialog is open for a new send, the previous payment is not shown.

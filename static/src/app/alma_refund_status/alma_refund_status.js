@@ -1,6 +1,5 @@
 import { _t } from "@web/core/l10n/translation";
 import { Component, useState } from "@odoo/owl";
-import { usePos } from "@point_of_sale/app/store/pos_hook";
 
 /**
  * What the cashier sees under a refund order's Alma line once the refund was asked: the pill
@@ -14,7 +13,6 @@ export class AlmaRefundStatus extends Component {
     };
 
     setup() {
-        this.pos = usePos();
         this.state = useState({ busy: false });
     }
 
@@ -25,7 +23,7 @@ export class AlmaRefundStatus extends Component {
         return this.line.payment_method_id.payment_terminal;
     }
     get refund() {
-        return (this.pos.almaRefunds || {})[this.line.uuid];
+        return this.line.almaRefund;
     }
     get visible() {
         return Boolean(this.refund) && this.line.get_payment_status() !== "waiting";

@@ -38,6 +38,10 @@ class AlmaFeeLine(models.Model):
                                                    "customer's fees when the clinic offered them).")
     fee_vat_cents = fields.Integer(readonly=True)
     fee_source = fields.Selection(related='alma_payment_id.merchant_fee_source')
+    kind = fields.Selection([('payment', "Sale"), ('refund', "Refund line")],
+                            compute='_compute_kind', store=True)
+    fees_offered = fields.Boolean(related='alma_payment_id.fees_offered', store=True,
+                                  string="Customer Fees Offered")
     absorbed_fee_cents = fields.Integer(
         readonly=True, help="Of the clinic's fees, the customer's fees it offered: Alma charges "
                             "them to the clinic, in its commission.")
@@ -90,6 +94,11 @@ class AlmaFeeLine(models.Model):
             # (merchant_covers_all_fees): its export and the line count the same fee.
             line.alma_fee_difference = from_cents(
                 line.alma_fee_cents - line.fee_cents) if line.alma_fee_known else 0.0
+
+    @api.depends('refund_id')
+    def _compute_kind(self):
+        for line in self:
+            line.kind = 'refund' if line.refund_id else 'payment'
 
     @api.depends('settled')
     def _compute_settled_mark(self):

@@ -139,6 +139,11 @@ class AlmaPayment(models.Model):
     clinic_fee_charged = fields.Monetary(
         string="Fees Charged", compute='_compute_money_moved', store=True,
         help="The clinic's fees (incl. VAT) of an accepted payment; nothing otherwise.")
+    channel = fields.Selection(
+        [('pos', "Till"), ('invoice', "Invoice"), ('online', "Online")],
+        compute='_compute_channel', store=True, index=True,
+        help="Where the payment was asked: at the till, from an invoice in the back office "
+             "(a phone sale), or by the customer on the website or the portal.")
     price = fields.Monetary(compute='_compute_amounts')
     purchase_amount = fields.Monetary(compute='_compute_amounts')
     clinic_fee_total = fields.Monetary(compute='_compute_amounts')
@@ -188,6 +193,16 @@ class AlmaPayment(models.Model):
             payment.purchase_amount = from_cents(payment.purchase_amount_cents)
             payment.clinic_fee_total = from_cents(
                 payment.merchant_fee_cents + payment.merchant_fee_vat_cents)
+
+    @api.depends('pos_payment_uuid', 'send_mode', 'transaction_reference')
+    def _compute_channel(self):
+        for payment in self:
+            if payment.pos_payment_uuid:
+                payment.channel = 'pos'
+            elif payment.transaction_reference and payment.send_mode == 'here':
+                payment.channel = 'online'  # Odoo's payment form: the customer's own page.
+            else:
+                payment.channel = 'invoice'
 
     @api.depends('state', 'price_cents', 'merchant_fee_cents', 'merchant_fee_vat_cents')
     def _compute_money_moved(self):

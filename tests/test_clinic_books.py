@@ -1,5 +1,7 @@
 """Issue 18, items 4 and 6: the books in a French accountant's words, and an online payment
 keeps its invoice (in "Frais Alma" and *Paiements Alma*)."""
+import uuid
+
 from odoo import Command
 from odoo.tests import tagged
 
@@ -123,3 +125,34 @@ class TestClinicBooks(AlmaPosCommon):
         self.assertEqual(line.origin, f"{first.name}, {second.name}")
         self.assertIn(first.payment_state, ('paid', 'in_payment'))
         self.assertIn(second.payment_state, ('paid', 'in_payment'))
+
+    # === Issue 22, item 5: the month in pictures, for the bookkeeper and the manager === #
+
+    def test_the_month_in_graphs_and_pivots(self):
+        """The pivot of "Frais Alma" by month adds up to what the list adds up to, and the
+        manager's pivot of Alma payments tells the till from the website, in French."""
+        self.alma_accepted(399.0, str(uuid.uuid4()), str(uuid.uuid4()))
+        self.invoices_paid_online(self.posted_invoice())
+        refund_payment = self.alma_accepted(120.0, str(uuid.uuid4()), str(uuid.uuid4()))
+        refund_payment.with_user(self.accounting_manager).action_alma_refund()
+        # The bookkeeper's session: their user, their language (French).
+        bookkeeper = self.env(user=self.accounting_manager,
+                              context=dict(self.env.context, lang=self.accounting_manager.lang))
+        lines = bookkeeper['alma.fee.line'].search([])
+        self.assertEqual(sorted(lines.mapped('kind')), ['payment', 'payment', 'payment',
+                                                        'refund'])
+        [month] = bookkeeper['alma.fee.line'].read_group(
+            [], ['gross:sum', 'fee:sum', 'fee_vat:sum', 'net:sum'], ['date:month'])
+        for measure in ('gross', 'fee', 'fee_vat', 'net'):
+            self.assertAlmostEqual(month[measure], sum(lines.mapped(measure)), places=2)
+        self.assertAlmostEqual(month['net'], month['gross'] - month['fee'] - month['fee_vat'],
+                               places=2)
+        for model in ('alma.fee.line', 'alma.payment'):
+            views = bookkeeper[model].get_views([(False, 'graph'), (False, 'pivot')])['views']
+            self.assertEqual(set(views), {'graph', 'pivot'})
+        channels = {group['channel']: group['channel_count'] for group in bookkeeper[
+            'alma.payment'].read_group([('state', '=', 'accepted')], ['amount_collected:sum'],
+                                       ['channel'])}
+        self.assertEqual(channels, {'pos': 2, 'online': 1})
+        labels = dict(bookkeeper['alma.payment'].fields_get(['channel'])['channel']['selection'])
+        self.assertEqual((labels['pos'], labels['online']), ("Caisse", "En ligne"))

@@ -228,7 +228,7 @@ def post_payment(call: ApiCall):
                     {
                         "field": "merchant",
                         "error_code": "merchant_cant_create_payments",
-                        "value": call.merchant.id,
+                        "value": call.merchant.as_json()["id"],
                         "message": message,
                     }
                 ],

@@ -33,7 +33,6 @@ def build_payment(body: dict, plan: dict, base_url: str, now: int) -> dict:
         "origin": request.get("origin") or "online",
         "locale": request.get("locale") or "fr",
         "state": "not_started",
-        "state_reason": None,
         "kind": plans.kind_label(plan),
         "installments_count": plan["installments_count"],
         "deferred_days": plan["deferred_days"],
@@ -99,8 +98,8 @@ def accept(payment: dict, now: int) -> None:
 
 
 def refuse(payment: dict) -> None:
+    # No reason is given: no Alma client or plugin reads one (issue 20, item 13).
     payment["state"] = "scored_no"
-    payment["state_reason"] = {"reason": "card_declined"}
 
 
 def cancel(payment: dict, meta: PaymentMeta, now: int) -> None:

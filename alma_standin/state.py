@@ -13,15 +13,16 @@ def now() -> int:
 
 @dataclass(frozen=True)
 class Merchant:
-    id: str
+    id: str  # the stand-in's own key for an account's data (sandbox and live apart)
     name: str
     can_create_payments: bool = True
+    account_id: str = ""  # the id `GET /v1/me` answers; `id` when empty
 
     def as_json(self) -> dict:
         """`GET /v1/me` (alma/alma-php-client src/Entities/Merchant.php: id, name,
         can_create_payments)."""
         return {
-            "id": self.id,
+            "id": self.account_id or self.id,
             "name": self.name,
             "can_create_payments": self.can_create_payments,
             "country": "FR",
@@ -32,18 +33,20 @@ MERCHANTS = {
     merchant.id: merchant
     for merchant in (
         Merchant("merchant_11standinclinic", "Clinique des Lilas (Alma stand-in)"),
-        Merchant("merchant_11standinlive", "Clinique des Lilas (Alma stand-in)"),
+        Merchant("merchant_11standinlive", "Clinique des Lilas (Alma stand-in)",
+                 account_id="merchant_11standinclinic"),
         Merchant("merchant_11otherstandin", "Other merchant"),
-        Merchant("merchant_11otherlive", "Other merchant"),
+        Merchant("merchant_11otherlive", "Other merchant", account_id="merchant_11otherstandin"),
         Merchant("merchant_11nopayments", "Merchant without payments", can_create_payments=False),
     )
 }
 
-# API key -> merchant id. Alma's sandbox and live accounts are "totalement indépendants" (their
-# data and settings are not synchronised): nothing says they share a merchant id, so the clinic's
-# live account has its own id here, under the same name.
-# Source: getalma.eu/documentation/api-reference ("Compte Alma et sandbox") and
-# getalma.eu/documentation/integration-guide ("Compte Alma et Sandbox").
+# API key -> the stand-in's merchant. Alma's sandbox and live accounts keep their data apart
+# ("totalement indépendants": getalma.eu/documentation/api-reference, "Compte Alma et sandbox"),
+# so each key sees its own payments here; but both keys of one account answer the same merchant
+# id to `GET /v1/me`: Alma's own WooCommerce plugin refuses a test and a live key whose ids
+# differ ("Les clés API de test et de production ne proviennent pas du même compte."). Source:
+# alma/alma-woocommerce-gateway includes/Application/Entity/Form/KeyConfiguration.php.
 API_KEYS = {
     "sk_test_standin": "merchant_11standinclinic",
     "sk_live_standin": "merchant_11standinlive",

@@ -31,14 +31,36 @@ class AlmaController(http.Controller):
         # sudo: the public user finds the payment only to check the signature with its key.
         payment = request.env['alma.payment'].sudo().search([('alma_id', '=', pid)], limit=1)
         signature = request.httprequest.headers.get('X-Alma-Signature', '')
+        if not payment:
+            return self._alma_unknown_payment(pid, signature)
         # The key of the account the payment was made on: a sandbox payment notified after
         # the provider went live is read from the sandbox, and refused (`_alma_state_from`).
-        api_key = payment.provider_id._alma_api_key_of_state(payment.mode) if payment else ''
+        api_key = payment.provider_id._alma_api_key_of_state(payment.mode)
         if not api_key or not _signature_ok(api_key, pid, signature):
             _logger.warning("Alma notification refused for payment %r", pid)
             raise Forbidden()
         payment._alma_refresh_notified(source='notification')
         return request.make_json_response({'ok': True})
+
+    def _alma_unknown_payment(self, pid, signature):
+        """A payment this database does not hold: a notification Alma signed (with the test or
+        live key of one of its Alma providers) is answered 200 and ignored, any other request
+        refused. An IPN URL set for the whole account on Alma's dashboard, or another shop's
+        payment, may bring it here; Alma's policy for an answer other than 2xx is not public,
+        and a 200 costs nothing and stops any retry (issue 20, item 10).
+
+        Source of the signature: alma/alma-php-client src/Lib/PaymentValidator.php.
+        """
+        # sudo: the public user reads the keys only to check the signature.
+        providers = request.env['payment.provider'].sudo().search([('code', '=', 'alma')])
+        keys = {provider._alma_api_key_of_state(mode) for provider in providers
+                for mode in ('test', 'live')} - {''}
+        if not any(_signature_ok(key, pid, signature) for key in keys):
+            _logger.warning("Alma notification refused for unknown payment %r", pid)
+            raise Forbidden()
+        _logger.info("Alma notification for payment %r, which this database does not hold: "
+                     "ignored", pid)
+        return request.make_json_response({'ok': True, 'ignored': True})
 
 
 def _signature_ok(api_key, pid, signature):

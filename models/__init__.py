@@ -3,6 +3,7 @@ from . import account_move
 from . import alma_fee_line
 from . import alma_payment
 from . import alma_refund
+from . import alma_sandbox_check
 from . import payment_provider
 from . import payment_transaction
 from . import pos_order

@@ -293,7 +293,8 @@ class AlmaPayment(models.Model):
         if not contact._alma_contact_data()['is_complete']:
             raise UserError(self.env._("The contact's details are incomplete."))
         offers = provider._alma_get_offers(amount, currency, fees_offered=fees_offered,
-                                           online=self._alma_is_online(send_mode, links))
+                                           online=self._alma_is_online(send_mode, links),
+                                           country=contact.country_id or partner.country_id)
         offer = next((offer for offer in offers if offer['plan_id'] == plan.id), None)
         if not offer or not offer['eligible']:
             raise UserError(offer['reason'] if offer else self.env._(
@@ -354,6 +355,12 @@ class AlmaPayment(models.Model):
                 documents = tx.sale_order_ids.sorted('id')
         return ', '.join(documents.mapped('name')) or self.reference
 
+    def _alma_locale(self):
+        """The language Alma speaks to the customer (`locale`, e.g. 'fr'): the contact's, else
+        the customer's, else the business's."""
+        lang = self.contact_id.lang or self.partner_id.lang or self.company_id.partner_id.lang
+        return (lang or 'fr_FR').split('_')[0]
+
     def _alma_payload(self):
         self.ensure_one()
         contact = self.contact_id
@@ -378,7 +385,8 @@ class AlmaPayment(models.Model):
                 'deferred_days': self.plan_id.deferred_days,
                 'deferred_months': 0,
                 'origin': self.provider_id.alma_origin,
-                'locale': (self.env.lang or 'fr_FR')[:2],
+                # The customer's language on Alma's page and texts, not the cashier's.
+                'locale': self._alma_locale(),
                 'expires_after': const.LINK_EXPIRES_AFTER_MINUTES,
                 'ipn_callback_url': urljoin(base_url, const.IPN_ROUTE),
                 'custom_data': {'odoo_reference': self.reference},
@@ -652,8 +660,8 @@ class AlmaPayment(models.Model):
                 }
             return 'accepted', '', {}
         if alma_state in const.REFUSED_STATES:
-            if (data.get('state_reason') or {}).get('reason') == 'card_declined':
-                return 'refused', 'card_declined', {}
+            # Alma's sources give no reason with a refusal (no `state_reason` in any client or
+            # plugin): the customer is told Alma refused, not why.
             return 'refused', 'refused', {}
         expired_at = _from_timestamp(data.get('expired_at'))
         if expired_at and expired_at <= fields.Datetime.now():
@@ -683,8 +691,6 @@ class AlmaPayment(models.Model):
                 "Alma's amount (%(alma)s) differs from the sale's (%(expected)s): refused.",
                 alma=currency.format(from_cents(args.get('alma') or 0)),
                 expected=currency.format(from_cents(args.get('expected') or 0)))
-        if code == 'card_declined':
-            return self.env._("The customer's card was declined.")
         if code == 'refused':
             return self.env._("Alma refused the payment.")
         if code == 'expired':

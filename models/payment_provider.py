@@ -63,6 +63,9 @@ class PaymentProvider(models.Model):
              "to a local Alma stand-in.",
     )
     alma_merchant_id = fields.Char(string="Alma Merchant ID", readonly=True, copy=False)
+    alma_sandbox_check_ids = fields.One2many(
+        'alma.sandbox.check', 'provider_id', string="Sandbox Check", readonly=True,
+        groups='base.group_system')
     alma_merchant_name = fields.Char(string="Alma Merchant", readonly=True, copy=False)
     alma_cash_in_delay = fields.Integer(
         string="Cash-in Delay (days)", default=7,
@@ -401,8 +404,7 @@ class PaymentProvider(models.Model):
     def action_alma_check_connection(self):
         """Ask Alma, on each key's own host, who owns the keys; store the merchant of the state.
 
-        Alma's sandbox and live accounts are separate (their ids need not match): keys whose
-        merchants differ are accepted with a warning rather than refused.
+        A test and a live key of two Alma accounts are refused (see `_alma_check_one_merchant`).
         """
         self.ensure_one()
         if not self.env.user.has_group('base.group_system'):
@@ -416,6 +418,7 @@ class PaymentProvider(models.Model):
             raise UserError(self.env._("Enter a test or live API key first."))
         merchants = {kind: self._alma_client(api_key=key).get_merchant()
                      for kind, key in keys.items()}
+        self._alma_check_one_merchant(merchants)
         state_kind = 'live' if self.state == 'enabled' else 'test'
         merchant = merchants.get(state_kind) or next(iter(merchants.values()))
         self.write({
@@ -425,7 +428,7 @@ class PaymentProvider(models.Model):
         if not self.journal_id:
             self._alma_ensure_journal()
         messages = [self.env._("Connected to Alma as %s.", merchant.get('name'))]
-        warnings = self._alma_compare_merchants(merchants)
+        warnings = []
         if merchant.get('can_create_payments') is False:
             warnings.append(self.env._(
                 "This account cannot create payments yet: finish its activation with Alma."))
@@ -437,6 +440,32 @@ class PaymentProvider(models.Model):
                 'message': ' '.join(messages + warnings),
                 'sticky': bool(warnings),
                 'next': {'type': 'ir.actions.act_window_close'},
+            },
+        }
+
+    def action_alma_sandbox_check(self):
+        """Check against the merchant's own Alma sandbox what no public text settles (test key
+        only); the dated lines replace the previous check's."""
+        self.ensure_one()
+        if not self.env.user.has_group('base.group_system'):
+            raise AccessError(self.env._("Only administrators can check Alma's sandbox."))
+        previous = self.sudo().alma_sandbox_check_ids  # sudo: read-only lines, an admin.
+        lines = self.env['alma.sandbox.check']._alma_run(self)
+        previous.unlink()
+        different = lines.filtered(lambda line: line.result == 'different')
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'type': 'warning' if different else 'success',
+                'message': self.env._(
+                    "Alma's sandbox checked: %(confirmed)s confirmed, %(different)s different, "
+                    "%(untested)s not tested.",
+                    confirmed=len(lines.filtered(lambda line: line.result == 'confirmed')),
+                    different=len(different),
+                    untested=len(lines.filtered(lambda line: line.result == 'not_tested'))),
+                'sticky': bool(different),
+                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
 
@@ -453,22 +482,24 @@ class PaymentProvider(models.Model):
         self.sudo().write({f'alma_api_key_{kind}': False})
         return True
 
-    def _alma_compare_merchants(self, merchants):
-        """Return warnings when the test and live keys seem to be of two businesses.
+    def _alma_check_one_merchant(self, merchants):
+        """Refuse a test key and a live key of two Alma accounts, as Alma's own WooCommerce
+        plugin does: both keys of one account answer the same merchant `id` to `GET /v1/me`.
 
-        Alma gives no proof either way (sandbox and live accounts are independent, with their
-        own ids): compare the names, which the merchant sets alike on both.
+        Source: alma/alma-woocommerce-gateway includes/Application/Entity/Form/
+        KeyConfiguration.php ("Les clés API de test et de production ne proviennent pas du
+        même compte.").
         """
         if len(merchants) < 2:
-            return []
+            return
         test, live = merchants['test'], merchants['live']
-        if _normalize_name(test.get('name')) != _normalize_name(live.get('name')):
-            return [self.env._(
-                "The test key belongs to %(test)s and the live key to %(live)s: check that both "
-                "keys come from your own Alma account.",
-                test=test.get('name'), live=live.get('name'),
-            )]
-        return []
+        if test.get('id') != live.get('id'):
+            raise UserError(self.env._(
+                "The test key and the live key do not come from the same Alma account (test: "
+                "%(test)s, %(test_id)s; live: %(live)s, %(live_id)s). Copy both keys from "
+                "the same account in the Alma dashboard (Settings › API keys).",
+                test=test.get('name'), test_id=test.get('id'), live=live.get('name'),
+                live_id=live.get('id')))
 
     def _alma_clear_fee_plans_cache(self):
         """Forget the fee plans on every worker and server (Odoo signals the cleared cache)."""
@@ -502,9 +533,9 @@ class PaymentProvider(models.Model):
 
     @api.model
     @tools.ormcache('provider_id', 'base_url', 'api_key', 'amount_cents', 'queries', 'origin',
-                    'fees_offered', 'period')
+                    'fees_offered', 'country_code', 'period')
     def _alma_fetch_eligibility(self, provider_id, base_url, api_key, amount_cents, queries,
-                                origin, fees_offered, period):
+                                origin, fees_offered, country_code, period):
         """Alma's eligibility answer for the payment form, kept until `period` ends on each
         worker (Odoo's ormcache: no module-level state; a key's change clears it everywhere).
 
@@ -517,13 +548,14 @@ class PaymentProvider(models.Model):
         client = AlmaClient(self.env, base_url, api_key, retries=0)  # The public path: fail fast.
         try:
             answer = client.check_eligibility(amount_cents, json.loads(queries), origin=origin,
-                                              merchant_covers_all_fees=fees_offered)
+                                              merchant_covers_all_fees=fees_offered,
+                                              billing_country=country_code)
         except AlmaError as error:
             return None, error.args[0]
         return tuple(answer) if isinstance(answer, list) else (), ''
 
     def _alma_get_offers(self, amount, currency=None, fees_offered=False, online=False,
-                         cached=False):
+                         cached=False, country=None):
         """Return, for each enabled plan, what Alma offers for `amount` (in currency units).
 
         Each offer: the plan, whether it is eligible and why not, the schedule, the customer fee
@@ -532,7 +564,8 @@ class PaymentProvider(models.Model):
         stays the price, the customer pays no fee and the clinic's fee takes it on. `online`: a
         payment made on the website (Odoo's payment form), priced on Alma's general plans and
         asked with the online origin. `cached`: the payment form's offers, Alma's eligibility
-        kept a few minutes (see `_alma_fetch_eligibility`).
+        kept a few minutes (see `_alma_fetch_eligibility`). `country`: the customer's, sent
+        to Alma as the billing country (the business's when the customer's is not known).
         """
         self.ensure_one()
         currency = currency or self.company_id.currency_id
@@ -545,8 +578,15 @@ class PaymentProvider(models.Model):
         origin = const.ONLINE_ORIGIN if online else self.alma_origin
         fee_plans = self._alma_get_fee_plans(
             kind=const.ONLINE_FEE_PLAN_KIND if online else const.FEE_PLAN_KIND)
+        # A fee plan Alma says is not for this channel is not offered on it. Issue 20 names
+        # `available_in_pos` / `available_online`; no public Alma source shows them, so they
+        # count only when Alma sends them as false.
+        channel_flag = 'available_online' if online else 'available_in_pos'
+        fee_plans = {key: plan for key, plan in fee_plans.items()
+                     if plan.get(channel_flag) is not False}
+        country_code = (country or self.company_id.country_id).code or False
         results = self._alma_eligibility(amount_cents, plans, origin, fees_offered,
-                                         cached=cached)
+                                         cached=cached, country_code=country_code)
         return [
             self._alma_make_offer(plan, fee_plans.get(plan._alma_key()) or {},
                                   results.get(plan._alma_key()), amount_cents, currency,
@@ -554,7 +594,8 @@ class PaymentProvider(models.Model):
             for plan in plans
         ]
 
-    def _alma_eligibility(self, amount_cents, plans, origin, fees_offered=False, cached=False):
+    def _alma_eligibility(self, amount_cents, plans, origin, fees_offered=False, cached=False,
+                          country_code=False):
         """Ask Alma about `plans` for an amount; return its results keyed by plan key.
 
         Alma's clients key each result by its plan (installments count, deferred days, deferred
@@ -569,14 +610,15 @@ class PaymentProvider(models.Model):
             api_key = self._alma_get_api_key()
             answer, error = self._alma_fetch_eligibility(
                 self.id, self._alma_get_api_url(api_key), api_key, amount_cents,
-                json.dumps(queries, sort_keys=True), origin, bool(fees_offered),
+                json.dumps(queries, sort_keys=True), origin, bool(fees_offered), country_code,
                 int(time.time() // const.ELIGIBILITY_TTL_SECONDS))
             if error:
                 raise UserError(error)
             answer = list(answer)  # Kept as a tuple: the cached answer is shared.
         else:
             answer = self._alma_client().check_eligibility(
-                amount_cents, queries, origin=origin, merchant_covers_all_fees=fees_offered)
+                amount_cents, queries, origin=origin, merchant_covers_all_fees=fees_offered,
+                billing_country=country_code)
         results = {}
         for result in answer if isinstance(answer, list) else []:
             if isinstance(result, dict) and result.get('installments_count') is not None:
@@ -670,7 +712,3 @@ def _alma_result_key(result):
     """The plan key of an eligibility result: (installments, deferred days, deferred months)."""
     return (int(result.get('installments_count') or 0), int(result.get('deferred_days') or 0),
             int(result.get('deferred_months') or 0))
-
-
-def _normalize_name(name):
-    return ' '.join((name or '').casefold().split())

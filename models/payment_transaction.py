@@ -245,7 +245,7 @@ class PaymentTransaction(models.Model):
             [('transaction_reference', '=', self.reference)], order='id desc', limit=1)
         code = payment.state_reason_code
         again = self.env._("You may try again or choose another payment method.")
-        if code in ('refused', 'card_declined'):
+        if code == 'refused':
             what = self.env._("Alma refused the payment: nothing was charged.")
         elif code == 'gave_up':
             what = self.env._("You left Alma's page: nothing was paid.")

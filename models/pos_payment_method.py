@@ -73,7 +73,8 @@ class PosPaymentMethod(models.Model):
         wizard = self.env['alma.payment.wizard']
         try:
             offers = wizard.sudo()._alma_offers_data(
-                provider, amount, self._alma_currency(), fees_offered=fees_offered)
+                provider, amount, self._alma_currency(), fees_offered=fees_offered,
+                country=partner.country_id)
             error = False
         except UserError as exception:
             offers, error = [], exception.args[0]

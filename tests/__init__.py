@@ -23,3 +23,4 @@ from . import test_refund_once
 from . import test_journey_window
 from . import test_trust_inputs
 from . import test_trust_till
+from . import test_sandbox_check

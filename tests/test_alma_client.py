@@ -56,7 +56,7 @@ class TestAlmaClient(AlmaCommon):
 
     def test_400_field_by_field(self):
         payload = payment_payload(email='not-an-email')
-        del payload['customer']['phone']
+        payload['customer']['phone'] = '612345678'  # Neither + nor 0: unreadable.
         error = self.assertAlmaError('validation', self.client().create_payment, payload)
         fields = {field_error['field'] for field_error in error.field_errors}
         self.assertEqual(fields, {'customer.email', 'customer.phone'})
@@ -178,4 +178,4 @@ class TestAlmaClient(AlmaCommon):
         error = self.assertAlmaError('auth', self.client(api_key='sk_live_standin').get_merchant)
         self.assertIn("live keys (sk_live_…) on the live API only", error.args[0])
         live = self.client(base_url=self.standin.live_url, api_key='sk_live_standin')
-        self.assertEqual(live.get_merchant()['id'], 'merchant_11standinlive')
+        self.assertEqual(live.get_merchant()['id'], 'merchant_11standinclinic')

@@ -181,7 +181,7 @@ class TestAlmaPayment(AlmaPosCommon):
         self.standin.pay(payment.alma_id, card='4000000000000002')
         self.poll()
         self.assertEqual(payment.state, 'refused')
-        self.assertIn("declined", payment.state_reason)
+        self.assertEqual(payment.state_reason, "Alma refused the payment.")
 
     def test_cron_polls_every_pending_payment_despite_one_failure(self):
         broken = self.payment(self.send())

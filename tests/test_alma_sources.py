@@ -116,3 +116,70 @@ class TestAlmaSources(AlmaPosCommon):
         self.assertFalse(found.get('error'), found.get('error'))
         self.assertEqual(found['payment']['alma_id'], alma_id)
         self.assertEqual(len(self.standin.payments), at_alma, "no twin at Alma")
+
+    # === 6. Alma speaks the customer's language, not the cashier's === #
+
+    def test_alma_speaks_the_customers_language(self):
+        self.env['res.lang']._activate_lang('fr_FR')
+        self.pos_user.lang = 'fr_FR'  # The cashier reads French...
+        self.jean.lang = 'en_US'  # ...the customer English: Alma's page and texts in English.
+        english = self.of_line_sent(str(uuid.uuid4()))
+        self.assertEqual(self.standin.payments[english.alma_id]['locale'], 'en')
+        self.pos_user.lang = 'en_US'
+        self.jean.lang = 'fr_FR'
+        french = self.of_line_sent(str(uuid.uuid4()))
+        self.assertEqual(self.standin.payments[french.alma_id]['locale'], 'fr')
+
+    def of_line_sent(self, line_uuid):
+        answer = self.send(line_uuid)
+        self.assertFalse(answer.get('error'), answer.get('error'))
+        return self.of_line(line_uuid)
+
+    # === 10. A notification Alma signed for a payment this database does not hold === #
+
+    def test_a_signed_notification_of_another_payment_is_answered_and_ignored(self):
+        """Answered 200 (Alma need not notify it again), nothing created or asked of Alma;
+        a notification nobody signed is still refused."""
+        self.alma.alma_api_key_live = 'sk_live_standin'
+        payments = self.env['alma.payment'].search_count([])
+        for key in ('sk_test_standin', 'sk_live_standin'):
+            with self.subTest(key=key):
+                answer = self.alma_notify('payment_11ofanothershop', key=key)
+                self.assertEqual(answer.status_code, 200)
+                self.assertEqual(answer.json(), {'ok': True, 'ignored': True})
+        self.assertEqual(self.alma_requests('GET', '/v1/payments/payment_11ofanothershop'), 0)
+        self.assertEqual(self.env['alma.payment'].search_count([]), payments)
+        forged = self.alma_notify('payment_11ofanothershop', key='sk_test_forged')
+        self.assertEqual(forged.status_code, 403)
+        unsigned = self.url_open('/payment/alma/ipn?pid=payment_11ofanothershop')
+        self.assertEqual(unsigned.status_code, 403)
+
+    # === 13. A refusal carries no reason Alma never gives === #
+
+    def test_a_refusal_says_alma_refused_without_inventing_why(self):
+        line_uuid = str(uuid.uuid4())
+        payment = self.of_line_sent(line_uuid)
+        self.standin.pay(payment.alma_id, card='4000000000000002')
+        self.assertNotIn('state_reason', self.standin.payments[payment.alma_id])
+        status = self.till.alma_get_status(line_uuid)['payment']
+        self.assertEqual((status['state'], status['state_reason']),
+                         ('refused', "Alma refused the payment."))
+
+    # === 4. Eligibility asked as Alma's widgets ask it: with the customer's country === #
+
+    def test_eligibility_is_asked_with_the_customers_country(self):
+        self.jean.country_id = self.env.ref('base.be')  # A Belgian customer of the clinic.
+        with patch.object(AlmaClient, 'check_eligibility', autospec=True,
+                          side_effect=AlmaClient.check_eligibility) as eligibility:
+            self.till.alma_get_offers(399.0, self.jean.id)
+            self.of_line_sent(str(uuid.uuid4()))
+            self.till.alma_get_offers(399.0, False)  # No customer yet: the clinic's country.
+        countries = [call.kwargs.get('billing_country') for call in eligibility.call_args_list]
+        self.assertEqual(countries, ['BE', 'BE', 'FR'])
+
+    def test_a_fee_plan_alma_keeps_off_the_till_is_not_offered_there(self):
+        self.standin.update_plan(3, available_in_pos=False)
+        offers = {offer['plan_code']: offer for offer in
+                  self.till.alma_get_offers(399.0, self.jean.id)['offers']}
+        self.assertFalse(offers['P3X']['eligible'])
+        self.assertTrue(offers['P4X']['eligible'])

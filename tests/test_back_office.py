@@ -124,7 +124,7 @@ class TestBackOffice(AlmaWebCommon):
         self.assertIn(landline, wizard.allowed_contact_ids)
         for contact, rule in ((landline, "Mobile phone: This is a landline"),
                               (clinic, "E-mail: This is .*own e-mail address"),
-                              (homeless, "Street: Required by Alma")):
+                              (homeless, "Street: Required by Alma's in-store guide")):
             wizard.write({'contact_id': contact.id,
                           'plan_id': self.env.ref('payment_alma.plan_3x').id})
             self.assertRegex(wizard.contact_errors, rule)

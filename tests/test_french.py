@@ -91,7 +91,8 @@ class TestFrench(AlmaPosCommon):
         problem = self.jean.with_context(lang='fr_FR')._alma_contact_problem(
             self.alma.company_id)
         self.assertEqual(problem, "Le contact Jean Martin ne peut pas recevoir le lien "
-                                  "Alma\u00a0: Manquant pour Alma\u00a0: e-mail, ville.")
+                                  "Alma\u00a0: Manquant (demandé par le guide Alma en "
+                                  "magasin)\u00a0: e-mail, ville.")
 
     # === Phones: read in the national format, stored and sent in E.164 === #
 
@@ -117,15 +118,15 @@ class TestFrench(AlmaPosCommon):
         self.alma_notify(payment.alma_id)
         self.env.invalidate_all()
         self.assertEqual(payment.state, 'refused')
-        self.assertEqual(payment.state_reason, "La carte du client a été refusée.",
+        self.assertEqual(payment.state_reason, "Alma a refusé le paiement.",
                          "written in the clinic's language")
         till = self.alma_pos_method.with_user(self.pos_user)
         french = till.with_context(lang='fr_FR').alma_get_status(line_uuid)['payment']
         self.assertEqual((french['state_label'], french['state_reason'], french['plan_name']),
-                         ("Refusé", "La carte du client a été refusée.", "Paiement en 3 fois"))
+                         ("Refusé", "Alma a refusé le paiement.", "Paiement en 3 fois"))
         english = till.with_context(lang='en_US').alma_get_status(line_uuid)['payment']
         self.assertEqual((english['state_label'], english['state_reason']),
-                         ("Refused", "The customer's card was declined."))
+                         ("Refused", "Alma refused the payment."))
 
     # === Frais Alma: French headers that fit, and an export with a header on each column === #
 

@@ -221,7 +221,7 @@ class TestClinicPayHereWindow(ClinicCommon):
         self.assertEqual(seen['opened'], [payment.url])
         self.assertIn(seen['answer'], ('refused', 'closed'))
         self.assertEqual((payment.state, payment.send_mode, payment.state_reason_code),
-                         ('refused', 'here', 'card_declined'))
+                         ('refused', 'here', 'refused'))
         self.assertFalse(self.env['pos.order'].search([('config_id', '=', self.till.id),
                                                        ('state', '=', 'paid')]))
         self.assertFalse(self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)]))

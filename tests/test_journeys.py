@@ -83,7 +83,7 @@ class TestClinicTill(ClinicCommon):
     def test_a_declined_card(self):
         self.start_till_tour('AlmaClinicDeclinedCard')
         payment = self.alma_payment()
-        self.assertEqual((payment.state, payment.state_reason_code), ('refused', 'card_declined'))
+        self.assertEqual((payment.state, payment.state_reason_code), ('refused', 'refused'))
         self.assertFalse(self.env['pos.order'].search([('config_id', '=', self.till.id),
                                                        ('state', '=', 'paid')]))
         self.assertFalse(self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)]))
@@ -258,7 +258,7 @@ class TestClinicCustomer(ClinicCommon):
         payments = self.env['alma.payment'].search(
             [('transaction_reference', 'in', txs.mapped('reference'))], order='id')
         self.assertEqual([(payment.state, payment.state_reason_code) for payment in payments], [
-            ('refused', 'card_declined'), ('cancelled', 'gave_up'), ('accepted', False)])
+            ('refused', 'refused'), ('cancelled', 'gave_up'), ('accepted', False)])
         self.assertTrue(self.standin.payments[payments[1].alma_id]['expired_at'])
         self.assertEqual(self.alma_requests('POST', '/v1/payments'), 3)
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))

@@ -59,21 +59,23 @@ class TestPaymentProvider(AlmaCommon):
             self.assertEqual(self.alma_requests('GET', '/v1/me'), 1)
             self.assertEqual(self.alma_requests('GET', '/live/v1/me'), 1)
             self.assertEqual(action['params']['type'], 'success', action['params']['message'])
-            # The sandbox and the live account have their own ids: the state's one is kept.
+            # One account, two keys: one merchant id (what Alma's WooCommerce plugin checks).
             self.assertEqual(self.alma.alma_merchant_id, 'merchant_11standinclinic')
             self.alma.state = 'enabled'
             self.alma.action_alma_check_connection()
-            self.assertEqual(self.alma.alma_merchant_id, 'merchant_11standinlive')
             self.assertEqual(self.alma._alma_client().get_merchant()['id'],
-                             'merchant_11standinlive')
+                             'merchant_11standinclinic')
+            self.assertEqual(self.alma_requests('GET', '/live/v1/me'), 3)
 
-    def test_check_connection_warns_when_the_keys_seem_of_two_businesses(self):
+    def test_check_connection_refuses_keys_of_two_accounts(self):
+        """Issue 20, item 5: the merchant ids differ, as Alma's WooCommerce plugin checks
+        (not the names); nothing is recorded as connected."""
         self.alma.alma_api_key_live = 'sk_live_other'
-        with self.alma_hosts():
-            action = self.alma.action_alma_check_connection()
-        self.assertEqual(action['params']['type'], 'warning')
-        self.assertIn("the live key to Other merchant", action['params']['message'])
-        self.assertEqual(self.alma.alma_merchant_id, 'merchant_11standinclinic')
+        with self.alma_hosts(), self.assertRaises(UserError) as refused:
+            self.alma.action_alma_check_connection()
+        self.assertIn("do not come from the same Alma account", str(refused.exception))
+        self.assertIn("merchant_11otherstandin", str(refused.exception))
+        self.assertFalse(self.alma.alma_merchant_id)
 
     def test_a_live_key_on_the_sandbox_is_refused_clearly(self):
         # An API URL set (a proxy, here the stand-in's sandbox face) receives both keys.

@@ -149,7 +149,7 @@ class TestAlmaTransaction(AlmaWebCommon):
         self.customer_pays(payment.alma_id, card='4000000000000002')
         self.come_back(tx)
         self.assertEqual(tx.state, 'error')
-        self.assertIn("declined", tx.state_message)
+        self.assertEqual(tx.state_message, "Alma refused the payment.")
         tx._post_process()
         self.assertEqual(invoice.payment_state, 'not_paid')
 
@@ -189,7 +189,8 @@ class TestAlmaTransaction(AlmaWebCommon):
         self.assertIn("Alma refused the payment: nothing was charged.", self.invoice_page(invoice))
         self.env['account.payment.register'].with_context(
             active_model='account.move', active_ids=invoice.ids).create({})._create_payments()
-        self.assertNotIn("Alma refused", self.invoice_page(invoice))
+        self.assertNotIn("Alma refused the payment: nothing was charged.",
+                         self.invoice_page(invoice))
 
     def test_abandoned_then_expired(self):
         invoice, tx, _url = self.start()

@@ -104,10 +104,14 @@ class AlmaClient:
         })
 
     def check_eligibility(self, purchase_amount, queries, origin=None,
-                          merchant_covers_all_fees=False):
+                          merchant_covers_all_fees=False, billing_country=None):
         payload = {'purchase_amount': purchase_amount, 'queries': queries}
         if origin:
             payload['origin'] = origin
+        if billing_country:
+            # The customer's country, as Alma's widgets ask it. Source: alma/widgets
+            # widgets-lit/src/utils/fetch-eligibility.ts (`billing_address: {country}`).
+            payload['billing_address'] = {'country': billing_country}
         if merchant_covers_all_fees:
             # The same value as in the payment's creation. Source: alma/widgets
             # widgets-lit/src/utils/fetch-eligibility.ts, documentation.md.

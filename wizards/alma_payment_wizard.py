@@ -67,9 +67,10 @@ class AlmaPaymentWizard(models.TransientModel):
     # === Plans === #
 
     @api.model
-    def _alma_offers_data(self, provider, amount, currency, fees_offered=False):
+    def _alma_offers_data(self, provider, amount, currency, fees_offered=False, country=None):
         """Return the offers as plain data (amounts in currency units, ISO dates)."""
-        offers = provider._alma_get_offers(amount, currency, fees_offered=fees_offered)
+        offers = provider._alma_get_offers(amount, currency, fees_offered=fees_offered,
+                                           country=country)
         return [self._alma_offer_data(offer) for offer in offers]
 
     @api.model
@@ -109,7 +110,7 @@ class AlmaPaymentWizard(models.TransientModel):
         try:
             offers = self._alma_offers_data(
                 invoice._alma_provider(), invoice.amount_residual, invoice.currency_id,
-                fees_offered=self.fees_offered)
+                fees_offered=self.fees_offered, country=invoice.partner_id.country_id)
             error = False
         except UserError as exception:  # Alma unreachable, a currency Alma does not take.
             offers, error = [], exception.args[0]

@@ -88,7 +88,7 @@ registry.category("web_tour.tours").add("AlmaClinicPayHereWindowRefused", {
                 Alma.isRefused(),
                 textsAre(
                     ".o_alma_status .o_alma_pill_refused .o_alma_pill_text",
-                    ["Refusé — La carte du client a été refusée."],
+                    ["Refusé — Alma a refusé le paiement."],
                     "the red pill, with the reason"
                 ),
             ]),

@@ -87,6 +87,12 @@ def main():
         page.wait_for_selector('.o_notification')
         page.wait_for_timeout(800)  # The notification fades in.
         shoot(page, 'provider')
+        # Vérifier avec le bac à sable Alma: the stand-in plays the clinic's sandbox.
+        page.click('button[name=action_alma_sandbox_check]')
+        page.wait_for_selector('.o_field_widget[name=alma_sandbox_check_ids] .o_data_row')
+        page.mouse.move(5, 400)  # Not on the button: its tooltip would hide the lines.
+        page.wait_for_timeout(800)
+        shoot(page, 'sandbox_check')
 
         # The till: a 399 € spaying for Jean Martin's dog, paid with Alma in 3x.
         [config] = rpc(page, 'pos.config', 'search_read',
@@ -191,6 +197,15 @@ def main():
         page.click("button[name='action_alma_record_transfer']")
         page.wait_for_selector('.modal .o_alma_amount_received')
         shoot(page, 'transfer', '.modal-content')
+        # The month in pictures: the pivot of "Frais Alma", then Alma payments by channel.
+        page.keyboard.press('Escape')
+        page.goto(f'{ODOO}/odoo/action-payment_alma.action_alma_fee_line?view_type=pivot')
+        page.wait_for_selector('.o_pivot table')
+        shoot(page, 'frais_alma_pivot')
+        page.goto(f'{ODOO}/odoo/action-payment_alma.action_alma_payment?view_type=graph')
+        page.wait_for_selector('.o_graph_renderer canvas')
+        page.wait_for_timeout(800)
+        shoot(page, 'alma_payments_graph')
         browser.close()
 
 

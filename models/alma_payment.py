@@ -833,8 +833,9 @@ class AlmaPayment(models.Model):
             self.write({'state': 'cancelled', **self._alma_reason_values('cancelled')})
             self.flush_recordset()
             return ''
+        client = self._alma_client()
         try:
-            data = self._alma_client().cancel_payment(self.alma_id)
+            data = client.cancel_payment(self.alma_id) or {}
         except AlmaError as error:
             self._alma_refresh(source='cancel')
             if self.state == 'accepted':
@@ -842,8 +843,19 @@ class AlmaPayment(models.Model):
                     "The customer has already paid the first installment: the payment can no "
                     "longer be cancelled. Refund it instead.")
             return error.args[0]
+        try:
+            # Read again: Alma's cancel may answer nothing (alma/alma-php-client, branch
+            # feature/3.0 `PaymentEndpoint::cancel` returns null), and may have refunded.
+            data = client.get_payment(self.alma_id)
+        except AlmaError as error:
+            _logger.warning("Alma payment %s not read after its cancellation: %s",
+                            self.alma_id, error)
         if self._alma_state_from(data)[0] == 'accepted':  # Paid just before the cancellation.
             self._alma_apply(data, source='cancel')
+            if data.get('refunds'):
+                # Cancelling a paid payment can refund it (alma/alma-js-client: a refund's
+                # `from_payment_cancellation`): the books take it back.
+                self._alma_record_refunds(data)
         if self.state not in const.FINAL_STATES:
             self._alma_lock()
             reason = self._alma_reason_values(reason_code, {'user': self.env.user.name})

@@ -215,8 +215,11 @@ class TestAlmaPayment(AlmaPosCommon):
     def test_cancel_while_waiting(self):
         line_uuid = str(uuid.uuid4())
         payment = self.payment(self.send(line_uuid))
+        reads = self.alma_requests('GET', f'/v1/payments/{payment.alma_id}')
         answer = self.method.alma_cancel(line_uuid)
         self.assertEqual(answer['payment']['state'], 'cancelled')
+        # Read again after the cancellation (issue 20, item 8: a cancel may answer nothing).
+        self.assertEqual(self.alma_requests('GET', f'/v1/payments/{payment.alma_id}'), reads + 1)
         # The customer can no longer pay.
         self.assertEqual(self.standin.pay(payment.alma_id)['state'], 'not_started')
 

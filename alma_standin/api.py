@@ -242,9 +242,11 @@ def post_payment(call: ApiCall):
     payment = payments.build_payment(body, plan, call.base_url, created)
     fee = plans.merchant_fee_of(
         plan, payment["purchase_amount"], payment["merchant_covers_all_fees"])
-    # Source: alma/alma-php-client src/Entities/Payment.php reads `merchant_target_fee` (cents).
-    # With `merchant_covers_all_fees` it includes the customer's fee (plans.merchant_fee_of).
-    payment["merchant_target_fee"] = fee
+    # With `merchant_covers_all_fees` the fee includes the customer's (plans.merchant_fee_of).
+    # Source: alma/alma-php-client (feature/3.0) tests/Unit/Infrastructure/Endpoint/Entity/
+    # PaymentTest.php: `fees.merchant {total, total_excluding_tax, tax}` on the payment, and
+    # `merchant_target_fee` equal to `fees.merchant.total` (VAT included).
+    payment.update(payments.merchant_fees(fee))
     call.state.add_payment(payment, PaymentMeta(
         call.merchant.id, call.api_key, fee, deadline=payments.deadline(body, created)))
     return payment

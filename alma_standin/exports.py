@@ -23,7 +23,6 @@ HEADER = (
     "ID du paiement",
     "ID du remboursement",
 )
-VAT_PERCENT = 20  # VAT on Alma's commission in France
 
 
 def accounting_csv(state: State, export: DataExport) -> str:
@@ -59,7 +58,7 @@ def _line(payment: dict, created: int, gross: int, fee: int, refund_id: str = ""
         gross,
         fee,
         gross - fee,
-        plans.round_half_up(fee * VAT_PERCENT, 100),
+        plans.round_half_up(fee * plans.VAT_PERCENT, 100),
         payment["installments_count"],
         payments.customer_name(payment),
         payment["customer"].get("email") or "",

@@ -127,3 +127,20 @@ def add_refund(payment: dict, amount: int, merchant_reference: str | None, now: 
 def customer_name(payment: dict) -> str:
     customer = payment["customer"]
     return " ".join(filter(None, (customer.get("first_name"), customer.get("last_name"))))
+
+
+def merchant_fees(fee_excluding_tax: int) -> dict:
+    """The merchant's fee as a payment shows it: `fees.merchant` and `merchant_target_fee`.
+
+    Source: alma/alma-php-client (feature/3.0) tests/Unit/Infrastructure/Endpoint/Entity/
+    PaymentTest.php (`fees.merchant` 989 + 197 tax = 1186 = `merchant_target_fee`). The VAT
+    rate is France's on Alma's commission.
+    """
+    tax = plans.round_half_up(fee_excluding_tax * plans.VAT_PERCENT, 100)
+    total = fee_excluding_tax + tax
+    return {
+        "fees": {
+            "merchant": {"total": total, "total_excluding_tax": fee_excluding_tax, "tax": tax}
+        },
+        "merchant_target_fee": total,
+    }

@@ -16,16 +16,19 @@ DEFAULT_PLAN_TERMS = (
 )
 
 
+VAT_PERCENT = 20  # VAT on Alma's commission in France
+
+
 def default_plans() -> list[dict]:
     """The plans of every merchant, without `id`/`kind` (the same terms serve both kinds)."""
     return [_plan(*terms) for terms in DEFAULT_PLAN_TERMS]
 
 
-def _plan(installments_count, deferred_days, merchant_bps, customer_bps) -> dict:
+def _plan(installments_count, deferred_days, merchant_bps, customer_bps, deferred_months=0) -> dict:
     return {
         "installments_count": installments_count,
         "deferred_days": deferred_days,
-        "deferred_months": 0,
+        "deferred_months": deferred_months,
         "deferred_trigger_limit_days": None,
         "allowed": True,
         "available_online": True,
@@ -42,6 +45,12 @@ def _plan(installments_count, deferred_days, merchant_bps, customer_bps) -> dict
         "first_installment_ratio": None,
         "payout_on_acceptance": False,
     }
+
+
+def make_plan(count: int, days: int = 0, months: int = 0) -> dict:
+    """A plan the account may be given besides the default ones (`StandIn.add_plan`): the
+    deferred plans' rates."""
+    return _plan(count, days, 190, 0, deferred_months=months)
 
 
 def terms(plan: dict) -> tuple[int, int, int]:

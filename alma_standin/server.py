@@ -158,6 +158,18 @@ class StandIn:
         """Change fields of one plan (both kinds), e.g. `update_plan(4, allowed=False)`."""
         return self._state.update_plan(installments_count, deferred_days, deferred_months, **fields)
 
+    def add_plan(
+        self,
+        installments_count: int,
+        deferred_days: int = 0,
+        deferred_months: int = 0,
+        **fields,
+    ) -> dict:
+        """Give the account another plan (until `reset()`), e.g. `add_plan(1, deferred_months=1)`:
+        the fee plans list it and eligibility answers for it. Alma's fee plans carry
+        `deferred_months` (alma/alma-php-client src/Entities/FeePlan.php)."""
+        return self._state.add_plan(installments_count, deferred_days, deferred_months, **fields)
+
     def remove_plan(
         self, installments_count: int, deferred_days: int = 0, deferred_months: int = 0
     ) -> None:

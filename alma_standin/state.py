@@ -247,6 +247,16 @@ class State:
             return None
         return MERCHANTS[merchant_id]
 
+    def add_plan(self, count: int, days: int, months: int, **changes) -> dict:
+        """Give the account another plan (deferred by months, say), as Alma sets one up."""
+        if plans.find_plan(self.plans, count, days, months) is not None:
+            raise ValueError(f"a plan with {count} installments deferred {days}/{months} exists")
+        plan = plans.make_plan(count, days, months)
+        plan.update(changes)
+        with self.lock:
+            self.plans.append(plan)
+        return plan
+
     def remove_plan(self, count: int, days: int, months: int) -> None:
         """Take a plan off the account, as when Alma has not set it up for the merchant."""
         plan = plans.find_plan(self.plans, count, days, months)

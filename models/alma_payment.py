@@ -20,12 +20,17 @@ from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.locking import own_transaction_locked
 from odoo.addons.payment_alma.utils.money import (
     from_cents,
+    split_vat_included,
     to_cents,
-    vat_on,
     without_cents_fields,
 )
 
 _logger = logging.getLogger(__name__)
+
+
+def _is_cents(value):
+    """Whether Alma gave `value` as an amount in cents (an integer, not a boolean, not negative)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 # One live Alma payment per sale key (a till's line, a transaction).
 LIVE_STATES = ('draft', 'waiting', 'accepted')
@@ -60,7 +65,7 @@ class AlmaPayment(models.Model):
 
     _name = 'alma.payment'
     _description = "Alma Payment"
-    _inherit = ['mail.thread']
+    _inherit = ['mail.thread', 'mail.activity.mixin']
     _order = 'id desc'
     _rec_name = 'reference'
 
@@ -130,9 +135,11 @@ class AlmaPayment(models.Model):
         [('none', "Not refunded"), ('partial', "Partially refunded"), ('full', "Refunded")],
         compute='_compute_refund_state', store=True, index=True)
     merchant_fee_source = fields.Selection(
-        [('estimate', "Estimate"), ('alma', "Alma")],
+        [('estimate', "Estimate"), ('alma', "Alma"), ('alma_total', "Alma incl. VAT")],
         string="Fee Source", default='estimate', readonly=True,
-        help="Alma's merchant_target_fee once the payment is accepted, else our estimate.")
+        help="Alma: the fee and its VAT as Alma's payment gives them. Alma incl. VAT: Alma's fee "
+             "including VAT, the VAT worked out at the rate of the settings. Estimate: the "
+             "plan's rates, until Alma's payment gives its fee.")
     amount_collected = fields.Monetary(
         string="Collected", compute='_compute_money_moved', store=True,
         help="What the customer paid, once Alma accepted the payment; nothing otherwise.")
@@ -383,7 +390,7 @@ class AlmaPayment(models.Model):
                 'purchase_amount': self.purchase_amount_cents,
                 'installments_count': self.plan_id.installments_count,
                 'deferred_days': self.plan_id.deferred_days,
-                'deferred_months': 0,
+                'deferred_months': self.plan_id.deferred_months,
                 'origin': self.provider_id.alma_origin,
                 # The customer's language on Alma's page and texts, not the cashier's.
                 'locale': self._alma_locale(),
@@ -624,6 +631,8 @@ class AlmaPayment(models.Model):
             self._alma_note_state(source)
             if self.state_reason_code == 'test_mode':
                 self._alma_flag_test_mode()
+            if self.state_reason_code == 'amount_mismatch':
+                self._alma_plan_mismatch_refund()
             self._alma_on_state_change()
 
     def _alma_note_state(self, source):
@@ -709,18 +718,26 @@ class AlmaPayment(models.Model):
         return ''
 
     def _alma_fee_values(self, data):
-        """Alma's own fee on the payment (`merchant_target_fee`, cents) replaces our estimate.
+        """Alma's own fee on the payment replaces our estimate: `fees.merchant`
+        (`total_excluding_tax` and `tax`, cents) when Alma gives it, else `merchant_target_fee`,
+        which includes VAT, split at the clinic's rate.
 
-        Source: alma/alma-php-client src/Entities/Payment.php reads `merchant_target_fee`.
+        Source: alma/alma-php-client (feature/3.0)
+        tests/Unit/Infrastructure/Endpoint/Entity/PaymentTest.php, where `merchant_target_fee`
+        (1186) equals `fees.merchant.total` (989 excluding tax + 197 tax).
         """
-        fee = data.get('merchant_target_fee')
-        if not isinstance(fee, int) or isinstance(fee, bool) or fee < 0:
+        fees = data.get('fees') if isinstance(data.get('fees'), dict) else {}
+        merchant = fees.get('merchant') if isinstance(fees.get('merchant'), dict) else {}
+        excluding_tax, tax = merchant.get('total_excluding_tax'), merchant.get('tax')
+        if _is_cents(excluding_tax) and _is_cents(tax):
+            return {'merchant_fee_cents': excluding_tax, 'merchant_fee_vat_cents': tax,
+                    'merchant_fee_source': 'alma'}
+        total = data.get('merchant_target_fee')
+        if not _is_cents(total):
             return {}
-        return {
-            'merchant_fee_cents': fee,
-            'merchant_fee_vat_cents': vat_on(fee, self.provider_id.alma_fee_vat_rate),
-            'merchant_fee_source': 'alma',
-        }
+        fee, vat = split_vat_included(total, self.provider_id.alma_fee_vat_rate)
+        return {'merchant_fee_cents': fee, 'merchant_fee_vat_cents': vat,
+                'merchant_fee_source': 'alma_total'}
 
     def _alma_flag_fraud(self, reason):
         try:
@@ -910,6 +927,70 @@ class AlmaPayment(models.Model):
             raise UserError(result['error'])
         return self._alma_refund_notification(True, result['amount_cents'], '')
 
+    # === An accepted payment whose amount is not the sale's: refunded at Alma === #
+
+    def _alma_plan_mismatch_refund(self):
+        """Alma took another amount than the sale's: the customer is refunded in full at Alma,
+        as Alma's Sylius plugin does (monsieurbiz/AlmaSyliusPaymentPlugin,
+        src/Payum/Extension/RefundFailedPaymentExtension.php: a payment that fails validation
+        while Alma has it paid or in progress is refunded in full, once). The regular check asks
+        it; until it is done, the bookkeepers have an activity with the refund one click away."""
+        self.ensure_one()
+        managers = self.env.ref('account.group_account_manager').users.filtered(
+            lambda user: self.company_id in user.company_ids and user._is_internal())
+        self.activity_schedule(
+            'mail.mail_activity_data_todo',
+            user_id=(managers[:1] or self.env.ref('base.user_admin')).id,
+            summary=self.env._("Refund at Alma"),
+            note=self.env._(
+                "%(reason)s The customer is refunded in full at Alma at the next check; if it "
+                "fails, press “Refund at Alma” on the payment.", reason=self.state_reason))
+
+    def _alma_is_mismatch_to_refund(self):
+        self.ensure_one()
+        taken = (self.state_reason_args or {}).get('alma') or 0
+        return bool(self.state == 'refused' and self.state_reason_code == 'amount_mismatch'
+                    and self.alma_id and self.amount_refunded_cents < taken)
+
+    def action_alma_refund_mismatch(self):
+        """Refund in full, at Alma, a payment Alma took for another amount than the sale's."""
+        self.ensure_one()
+        if not self.env.user.has_group('account.group_account_manager'):
+            raise AccessError(self.env._("Only accounting managers can refund Alma payments."))
+        self.check_access('read')
+        if not self._alma_is_mismatch_to_refund():
+            raise UserError(self.env._(
+                "Only a payment Alma took for another amount than the sale's is refunded here."))
+        result = self._alma_refund_mismatch()
+        if result['state'] != 'done':
+            raise UserError(result['error'])
+        return self._alma_refund_notification(True, result['amount_cents'], '')
+
+    def _alma_refund_mismatch(self):
+        """Ask Alma the full refund of this payment, once (its key is the payment); close the
+        bookkeepers' activity when it is done."""
+        result = self.env['alma.refund']._alma_refund_for(self, key=f'amount_mismatch:{self.id}')
+        if result['state'] == 'done':
+            # sudo: the activity was the add-on's own, whoever closes it (the cron, a manager).
+            self.sudo().activity_ids.filtered(
+                lambda activity: activity.activity_type_id == self.env.ref(
+                    'mail.mail_activity_data_todo')).action_feedback(
+                feedback=self.env._("Refunded in full at Alma."))
+        return result
+
+    @api.model
+    def _alma_refund_mismatches(self):
+        """The regular check: refund at Alma the payments taken for a wrong amount."""
+        payments = self.search([('state', '=', 'refused'),
+                                ('state_reason_code', '=', 'amount_mismatch')])
+        for payment in payments.filtered(lambda p: p._alma_is_mismatch_to_refund()):
+            if payment.refund_ids.filtered(lambda refund: refund.state == 'refused'):
+                continue  # Alma refused it once: the bookkeepers' activity stays for a person.
+            result = payment._alma_refund_mismatch()
+            if result['state'] != 'done':
+                _logger.warning("Alma payment %s (wrong amount) not refunded: %s",
+                                payment.alma_id, result['error'])
+
     def _alma_credit_note_action(self, invoices):
         """Odoo's *Credit Note* dialog of the invoices this payment paid: the credit note takes
         back the sale and its VAT, and its *Refund with Alma* pays it back."""
@@ -1026,6 +1107,7 @@ class AlmaPayment(models.Model):
         for provider, payments in pending.grouped('provider_id').items():
             payments._alma_apply_apart(payments._alma_read_news(provider), 'cron')
         self.env['alma.refund']._alma_check_unanswered()
+        self._alma_refund_mismatches()
         self.env.invalidate_all()
 
     def _alma_read_news(self, provider):

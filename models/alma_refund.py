@@ -135,7 +135,8 @@ class AlmaRefund(models.Model):
                                  limit=1)
         if refund.state == 'done':
             return refund, True, ''
-        if payment.state != 'accepted' or not payment.alma_id:
+        mismatch = key == f'amount_mismatch:{payment.id}' and payment._alma_is_mismatch_to_refund()
+        if (payment.state != 'accepted' and not mismatch) or not payment.alma_id:
             return refund, False, self.env._("Only an accepted Alma payment can be refunded.")
         try:
             client = payment.provider_id._alma_client()
@@ -211,8 +212,11 @@ class AlmaRefund(models.Model):
         # alma_client/endpoints/payments.py `refund(full_refund=True)`). Only when the customer
         # paid no fee (offered, or none in the plan): what Alma then lists as refunded, with
         # the customer's fees, is not public.
-        full = (not payment.customer_fee_cents and not payment.amount_refunded_cents
-                and self.amount_cents == payment.purchase_amount_cents)
+        # A payment Alma took for a wrong amount is refunded in full, whatever its fees, as
+        # Alma's Sylius plugin does (`fullRefund`).
+        full = payment.state_reason_code == 'amount_mismatch' or (
+            not payment.customer_fee_cents and not payment.amount_refunded_cents
+            and self.amount_cents == payment.purchase_amount_cents)
         try:
             data = client.refund(payment.alma_id, amount=None if full else self.amount_cents,
                                  merchant_reference=self.reference)
@@ -261,8 +265,9 @@ class AlmaRefund(models.Model):
         """What a refund Alma made changes here: Frais Alma, the chatter, the transaction."""
         for refund in self:
             payment = refund.payment_id
-            self.env['alma.fee.line']._alma_create_for_refund(
-                payment, refund.alma_refund_id, refund.amount_cents)
+            if payment.state == 'accepted':  # A refused payment (a wrong amount) has no line.
+                self.env['alma.fee.line']._alma_create_for_refund(
+                    payment, refund.alma_refund_id, refund.amount_cents)
             payment.message_post(body=self.env._(
                 "Refunded %s.", refund.currency_id.format(refund.amount)))
         # sudo: refunds are recorded for whoever learnt of them; their transactions follow.

@@ -171,7 +171,8 @@ class _SandboxRun:
 
     def check_payment(self):
         """Create one payment for a fictitious customer, read it, cancel it."""
-        plan = self.provider.alma_plan_ids.filtered(lambda p: not p.deferred_days)[:1] \
+        plan = self.provider.alma_plan_ids.filtered(
+            lambda p: not p.deferred_days and not p.deferred_months)[:1] \
             or self.provider.alma_plan_ids[:1]
         payload = {
             'payment': {

@@ -584,6 +584,11 @@ class PaymentProvider(models.Model):
         channel_flag = 'available_online' if online else 'available_in_pos'
         fee_plans = {key: plan for key, plan in fee_plans.items()
                      if plan.get(channel_flag) is not False}
+        # A plan the account does not have (deferred by months, say) is not offered; one it
+        # has but Alma does not allow is shown as not activated.
+        plans = plans.filtered(lambda plan: plan._alma_key() in fee_plans)
+        if not plans:
+            return []
         country_code = (country or self.company_id.country_id).code or False
         results = self._alma_eligibility(amount_cents, plans, origin, fees_offered,
                                          cached=cached, country_code=country_code)
@@ -645,6 +650,7 @@ class PaymentProvider(models.Model):
             'name': plan.name,
             'installments_count': plan.installments_count,
             'deferred_days': plan.deferred_days,
+            'deferred_months': plan.deferred_months,
             'purchase_amount_cents': amount_cents,
             'eligible': bool(result.get('eligible')) and bool(fee_plan.get('allowed', True)),
             'reason': '',

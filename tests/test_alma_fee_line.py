@@ -80,7 +80,7 @@ class TestAlmaFeeLine(AlmaPosCommon):
     def test_offered_fees_count_as_clinic_fees(self):
         # 4x at 399 €, customer's fees offered: Alma finances the whole 399 € and charges the
         # clinic its 3.30 % and the customer's 1.45 %: 13.17 € + 5.79 € = 18.96 €, as its
-        # payment says (merchant_target_fee).
+        # payment says (`fees.merchant`, VAT apart).
         payment = self.offered_payment()
         remote = self.standin.payments[payment.alma_id]
         self.assertEqual((remote['purchase_amount'], remote['customer_fee']), (39900, 0))
@@ -88,7 +88,8 @@ class TestAlmaFeeLine(AlmaPosCommon):
         line = self.line_of(payment)
         self.assertEqual((line.gross_cents, line.customer_fee_cents, line.fee_cents,
                           line.fee_vat_cents, line.absorbed_fee_cents),
-                         (39900, 0, remote['merchant_target_fee'], 379, 579))
+                         (39900, 0, remote['fees']['merchant']['total_excluding_tax'],
+                          remote['fees']['merchant']['tax'], 579))
         self.assertEqual(line.fee_cents, 1317 + 579)
         self.assertEqual(line.net, 376.25)
         self.assertEqual(payment.clinic_fee_total, 22.75)

@@ -3,7 +3,7 @@ import time
 import uuid
 from unittest.mock import patch
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.payment_alma import const
@@ -202,15 +202,53 @@ class TestAlmaPayment(AlmaPosCommon):
         self.assertEqual(status['state'], 'accepted')
         self.assertEqual([line['amount'] for line in status['schedule']], [133.0] * 3)
 
-    def test_amount_mismatch_is_refused_and_flagged(self):
+    def test_amount_mismatch_is_refused_flagged_and_refunded_at_alma(self):
+        """Issue 20, item 7: Alma charged the customer for another amount than the sale's. Odoo
+        refuses the sale, and the customer is refunded in full at Alma by the regular check,
+        as Alma's Sylius plugin does; the bookkeepers' activity closes; the books stay empty."""
         payment = self.payment(self.send())
-        self.standin.payments[payment.alma_id]['purchase_amount'] = 100
+        remote = self.standin.payments[payment.alma_id]
+        remote['purchase_amount'] = 10000
         self.standin.pay(payment.alma_id)
         self.poll()
         self.assertEqual(payment.state, 'refused')
         self.assertIn("differs", payment.state_reason)
-        self.assertEqual(self.standin.payments[payment.alma_id]['potential_fraud'][0]['reason'],
-                         'amount_mismatch')
+        self.assertEqual(remote['potential_fraud'][0]['reason'], 'amount_mismatch')
+        self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 1)
+        self.assertEqual(remote['amount_already_refunded'], 10000)
+        self.assertEqual(payment.amount_refunded_cents, 10000)
+        self.assertFalse(payment.sudo().activity_ids)
+        self.assertIn("Refunded in full at Alma.", "".join(payment.message_ids.mapped('body')))
+        self.assertFalse(self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)]))
+        self.poll()  # Once: never refunded twice.
+        self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 1)
+
+    def test_amount_mismatch_refund_one_click_away(self):
+        """Told by Alma's notification before the regular check: the accounting manager has an
+        activity, and the payment's "Refund at Alma" refunds it at once; a cashier cannot."""
+        payment = self.payment(self.send())
+        remote = self.standin.payments[payment.alma_id]
+        remote['purchase_amount'] = 10000
+        self.standin.pay(payment.alma_id)
+        self.ipn(payment)
+        self.env.invalidate_all()
+        self.assertEqual(payment.state, 'refused')
+        # The accounting manager's to-do (the clinic's manager first: a user of the clinic).
+        [activity] = payment.sudo().activity_ids
+        self.assertTrue(activity.user_id.has_group('account.group_account_manager'))
+        self.assertIn(self.env['mail.activity'].with_user(activity.user_id).search(
+            [('res_model', '=', 'alma.payment'), ('res_id', '=', payment.id)]), activity)
+        self.assertEqual(activity.summary, "Refund at Alma")
+        with self.assertRaises(AccessError):
+            payment.with_user(self.pos_user).action_alma_refund_mismatch()
+        self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 0)
+        payment.with_user(self.accounting_manager).action_alma_refund_mismatch()
+        self.env.invalidate_all()
+        self.assertEqual(remote['amount_already_refunded'], 10000)
+        self.assertFalse(payment.sudo().activity_ids)
+        with self.assertRaises(UserError):  # Nothing left to refund: Alma is not asked again.
+            payment.with_user(self.accounting_manager).action_alma_refund_mismatch()
+        self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 1)
 
     def test_cancel_while_waiting(self):
         line_uuid = str(uuid.uuid4())

@@ -58,7 +58,7 @@ class TestAlmaSources(AlmaPosCommon):
         self.assertEqual(payment.state, 'accepted')
         line = self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)])
         self.assertEqual((line.gross_cents, line.fee_cents, line.customer_fee_cents),
-                         (39900, remote['merchant_target_fee'], 0))
+                         (39900, remote['fees']['merchant']['total_excluding_tax'], 0))
         self.assertEqual(line.fee_source, 'alma')
 
     # === 1 and 9. A full refund is the price; Alma computes it (no `amount`) === #

@@ -51,6 +51,28 @@ class TestEligibility(AlmaCommon):
         self.assertEqual(offer['schedule'][0]['amount_cents'], 12000)
         self.assertEqual(offer['schedule'][0]['date'], date.today() + relativedelta(days=30))
 
+    def test_deferred_by_a_month_when_the_account_has_it(self):
+        """Issue 20, item 4: Alma's fee plans carry `deferred_months` (alma/alma-php-client
+        src/Entities/FeePlan.php). "Deferred 1 month" is offered only on an account that has
+        it, and the payment is created deferred by a month."""
+        plan = self.env.ref('payment_alma.plan_m1')
+        self.alma.alma_plan_ids |= plan  # A new provider has it; an older database ticks it.
+        self.assertNotIn('P1X_M+1', self.offers(120))
+        self.standin.add_plan(1, deferred_months=1)
+        self.alma._alma_clear_fee_plans_cache()
+        offer = self.offers(120)['P1X_M+1']
+        self.assertTrue(offer['eligible'])
+        self.assertEqual(offer['name'], "Deferred 1 month")
+        self.assertEqual([(line['date'], line['amount_cents']) for line in offer['schedule']],
+                         [(date.today() + relativedelta(months=1), 12000)])
+        # sudo: Alma payments are read-only for everyone; the add-on's channels create them.
+        payment = self.env['alma.payment'].sudo().create({
+            'provider_id': self.alma.id, 'currency_id': self.currency_euro.id,
+            'plan_id': plan.id, 'price_cents': 12000, 'purchase_amount_cents': 12000,
+            'partner_id': self.partner.id, 'contact_id': self.partner.id,
+        })
+        self.assertEqual(payment._alma_payload()['payment']['deferred_months'], 1)
+
     def test_vat_rate_comes_from_the_provider(self):
         self.alma.alma_fee_vat_rate = 10
         offer = self.offers(399)['P3X']

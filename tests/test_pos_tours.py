@@ -110,7 +110,8 @@ class TestAlmaPosTours(AlmaPosCommon):
         self.assertEqual((standin_payment['purchase_amount'], standin_payment['customer_fee'],
                           standin_payment['merchant_covers_all_fees']), (39900, 0, True))
         self.assertEqual(alma_payment.purchase_amount_cents, 39900)
-        self.assertEqual(alma_payment.merchant_fee_cents, standin_payment['merchant_target_fee'])
+        self.assertEqual(alma_payment.merchant_fee_cents,
+                         standin_payment['fees']['merchant']['total_excluding_tax'])
         self._assert_paid_with_alma(alma_payment)
 
     def test_reload_waiting(self):

@@ -45,21 +45,37 @@ class TestRealAlma(AlmaPosCommon):
         self.poll()
         self.assertEqual(payment.state, 'expired')
 
-    # === 5. The merchant's fee: Alma's own figure when it gives one === #
+    # === 5. The merchant's fee: Alma's own figure when it gives one (issue 20, item 3) === #
 
-    def test_5_the_fee_is_alma_merchant_target_fee(self):
+    def test_5_the_fee_and_its_vat_are_alma_fees_merchant(self):
+        # alma/alma-php-client (feature/3.0) tests/Unit/Infrastructure/Endpoint/Entity/
+        # PaymentTest.php: `fees.merchant` 989 + 197 tax = 1186 = `merchant_target_fee`.
         payment = self.send()
         self.assertEqual(payment.merchant_fee_source, 'estimate')
-        self.standin.payments[payment.alma_id]['merchant_target_fee'] = 1200
+        self.standin.payments[payment.alma_id].update(
+            fees={'merchant': {'total': 1186, 'total_excluding_tax': 989, 'tax': 197}},
+            merchant_target_fee=1186)
         self.standin.pay(payment.alma_id)
         self.poll()
         line = self.fee_lines(payment)
-        self.assertEqual((line.fee, line.fee_vat, line.fee_source), (12.0, 2.4, 'alma'))
-        self.assertEqual(line.net, 399.0 - 12.0 - 2.4)
+        self.assertEqual((line.fee, line.fee_vat, line.fee_source), (9.89, 1.97, 'alma'))
+        self.assertEqual(line.net, 399.0 - 11.86)
+
+    def test_5_merchant_target_fee_includes_vat(self):
+        payment = self.send()
+        remote = self.standin.payments[payment.alma_id]
+        del remote['fees']
+        remote['merchant_target_fee'] = 1200
+        self.standin.pay(payment.alma_id)
+        self.poll()
+        line = self.fee_lines(payment)
+        self.assertEqual((line.fee, line.fee_vat, line.fee_source), (10.0, 2.0, 'alma_total'))
+        self.assertEqual(line.net, 399.0 - 12.0)
 
     def test_5_the_estimate_stays_when_alma_gives_no_fee(self):
         payment = self.send()
-        del self.standin.payments[payment.alma_id]['merchant_target_fee']
+        remote = self.standin.payments[payment.alma_id]
+        del remote['fees'], remote['merchant_target_fee']
         self.standin.pay(payment.alma_id)
         self.poll()
         line = self.fee_lines(payment)

@@ -29,6 +29,14 @@ def vat_on(fee_cents, rate_percent):
     return int(vat.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def split_vat_included(total_cents, rate_percent):
+    """Return (the amount excluding VAT, the VAT) of an amount that includes VAT at
+    `rate_percent`, in cents: the two add up to `total_cents`."""
+    excluded = Decimal(total_cents) * 100 / (100 + Decimal(str(rate_percent or 0)))
+    excluded = int(excluded.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return excluded, total_cents - excluded
+
+
 def net_cents(gross_cents, fee_cents, fee_vat_cents):
     """What Alma pays out for a sale (or takes back for a refund): the gross less its fee and
     the VAT on that fee, in cents."""

@@ -821,8 +821,16 @@ def test_expired_at_stays_empty_until_the_link_has_expired(standin, create, call
     assert call("GET", f"/v1/payments/{payment['id']}").json()["expired_at"] is not None
 
 
-def test_the_payment_gives_the_merchant_fee(create):
-    assert create()["merchant_target_fee"] > 0
+def test_the_payment_gives_the_merchant_fee_with_and_without_vat(create):
+    """alma/alma-php-client (feature/3.0) tests/Unit/Infrastructure/Endpoint/Entity/
+    PaymentTest.php: `fees.merchant {total, total_excluding_tax, tax}`, and
+    `merchant_target_fee` equal to its `total`."""
+    payment = create()
+    merchant = payment["fees"]["merchant"]
+    assert merchant["total_excluding_tax"] > 0
+    assert merchant["tax"] == round(merchant["total_excluding_tax"] * 0.2)
+    assert merchant["total"] == merchant["total_excluding_tax"] + merchant["tax"]
+    assert payment["merchant_target_fee"] == merchant["total"]
 
 
 def test_merchant_covering_all_fees_leaves_the_customer_the_price(call, create):
@@ -844,8 +852,8 @@ def test_merchant_covering_all_fees_leaves_the_customer_the_price(call, create):
     assert covered["merchant_covers_all_fees"] is True
     assert shared["merchant_covers_all_fees"] is False
     assert sum(i["total_amount"] for i in covered["payment_plan"]) == 39900
-    assert covered["merchant_target_fee"] == (
-        shared["merchant_target_fee"] + shared["customer_fee"])
+    assert covered["fees"]["merchant"]["total_excluding_tax"] == (
+        shared["fees"]["merchant"]["total_excluding_tax"] + shared["customer_fee"])
     refused = call("POST", "/v2/payments/eligibility",
                    json={**body, "merchant_covers_all_fees": "yes"})
     assert refused.status_code == 400

@@ -46,6 +46,21 @@ def test_vat_on_a_fee(fee, rate, vat):
     assert money.vat_on(fee, rate) == vat
 
 
+@pytest.mark.parametrize(('total', 'rate', 'parts'), [
+    # alma/alma-php-client (feature/3.0) tests/Unit/Infrastructure/Endpoint/Entity/PaymentTest.php:
+    # `merchant_target_fee` 1186 is `fees.merchant.total`; Alma splits it 989 + 197, which the
+    # add-on takes as given when the payment carries `fees.merchant`: this split is its fallback.
+    (1186, 20.0, (988, 198)),
+    (1200, 20.0, (1000, 200)),
+    (1, 20.0, (1, 0)),
+    (0, 20.0, (0, 0)),
+    (1200, 0.0, (1200, 0)),
+])
+def test_split_vat_included_adds_up(total, rate, parts):
+    assert money.split_vat_included(total, rate) == parts
+    assert sum(parts) == total
+
+
 def test_net_is_the_gross_less_the_fee_and_its_vat():
     assert money.net_cents(39900, 1516, 303) == 38081
     assert money.net_cents(-10000, 0, 0) == -10000  # A refund: no fee returns.

@@ -1,8 +1,9 @@
-"""Checks that i18n/fr.po translates every term of a template (--pot, default the committed one),
-with French typography: a no-break space (U+00A0, or the narrow U+202F) before ":", ";", "!", "?"
-and inside « ».
+"""Checks that each catalogue of i18n/ (fr, de, es, it, nl: the languages of Alma's countries)
+translates every term of a template (--pot, default the committed one), with its language's
+typography: in French a no-break space (U+00A0, or the narrow U+202F) before ":", ";", "!", "?"
+and inside « »; in the others no space before them.
 
---merge first updates fr.po from the template.
+--merge first updates each catalogue from the template.
 """
 
 import re
@@ -31,34 +32,40 @@ AFTER_OPENING_QUOTE = re.compile(f'«(?![{NO_BREAK_SPACES}])')
 BEFORE_CLOSING_QUOTE = re.compile(f'(?<![{NO_BREAK_SPACES}])»')
 
 
-def typography_errors(text):
-    """What breaks French typography in `text`: a list of short excerpts around each fault."""
+# Outside French, ":" ";" "!" "?" follow the word, with no space (German, Spanish, Italian, Dutch).
+SPACE_BEFORE_PUNCTUATION = re.compile(f'[ {NO_BREAK_SPACES}][:;!?]')
+LANGUAGES = ('fr', 'de', 'es', 'it', 'nl')
+
+
+def typography_errors(text, lang='fr'):
+    """What breaks `lang`'s typography in `text`: a list of short excerpts around each fault."""
     prose = NOT_PROSE.sub('X', text)
     errors = []
-    for pattern in (BEFORE_PUNCTUATION, AFTER_OPENING_QUOTE, BEFORE_CLOSING_QUOTE):
+    patterns = ((BEFORE_PUNCTUATION, AFTER_OPENING_QUOTE, BEFORE_CLOSING_QUOTE) if lang == 'fr'
+                else (SPACE_BEFORE_PUNCTUATION,))
+    for pattern in patterns:
         for match in pattern.finditer(prose):
             start, end = max(0, match.start() - 12), match.end() + 12
             errors.append(prose[start:end].replace('\n', ' '))
     return errors
 
 
-def main():
-    pot_path = sys.argv[sys.argv.index('--pot') + 1] if '--pot' in sys.argv else (
-        I18N / 'payment_alma.pot')
-    pot = polib.pofile(str(pot_path))
-    french = polib.pofile(str(I18N / 'fr.po'))
-    if '--merge' in sys.argv:
-        french.merge(pot)
-        for entry in french.obsolete_entries():  # Terms the code no longer has.
-            french.remove(entry)
-        french.metadata['Language'] = 'fr'
-        french.save()
-    known = {(entry.msgctxt, entry.msgid): entry for entry in french if not entry.obsolete}
+def catalogue_errors(lang, pot, committed, merge=False):
+    """What is wrong with i18n/<lang>.po against the template `pot`: a list of lines."""
+    path = I18N / f'{lang}.po'
+    catalogue = polib.pofile(str(path))
+    if merge:
+        catalogue.merge(pot)
+        for entry in catalogue.obsolete_entries():  # Terms the code no longer has.
+            catalogue.remove(entry)
+        catalogue.metadata['Language'] = lang
+        catalogue.save()
+    known = {(entry.msgctxt, entry.msgid): entry for entry in catalogue if not entry.obsolete}
     missing = [entry.msgid for entry in pot if (entry.msgctxt, entry.msgid) not in known]
-    untranslated = [entry.msgid for entry in french.untranslated_entries()]
-    fuzzy = [entry.msgid for entry in french.fuzzy_entries()]
+    untranslated = [entry.msgid for entry in catalogue.untranslated_entries()]
+    fuzzy = [entry.msgid for entry in catalogue.fuzzy_entries()]
     # Odoo applies a translation to Python or JavaScript code only when its entry says so
-    # (`#. odoo-python`, `#. odoo-javascript`): without it the French is silently unused.
+    # (`#. odoo-python`, `#. odoo-javascript`): without it the translation is silently unused.
     unmarked = [
         entry.msgid for entry in pot
         if (entry.msgctxt, entry.msgid) in known
@@ -68,25 +75,39 @@ def main():
     ]
     typography = [
         f"{entry.msgid!r}: ...{excerpt}..."
-        for entry in french if not entry.obsolete
+        for entry in catalogue if not entry.obsolete
         for text in [entry.msgstr, *entry.msgstr_plural.values()]
-        for excerpt in typography_errors(text)
+        for excerpt in typography_errors(text, lang)
     ]
-    # Odoo reads fr.po merged with the committed template: a term missing from that template
-    # is made obsolete there, and its French never shown (scripts/i18n makes it anew).
+    # Odoo reads a catalogue merged with the committed template: a term missing from that
+    # template is made obsolete there, and its translation never shown (scripts/i18n makes it).
+    stale = [entry.msgid for entry in pot if (entry.msgctxt, entry.msgid) not in committed]
+    errors = [
+        f"{lang}: {title}: {term!r}"
+        for title, terms in ((f"missing from {lang}.po", missing), ("untranslated", untranslated),
+                             ("fuzzy", fuzzy),
+                             (f"not marked as code in {lang}.po (run --merge)", unmarked),
+                             ("missing from i18n/payment_alma.pot (run scripts/i18n)", stale))
+        for term in terms
+    ]
+    errors += [f"{lang}: typography (see this script's docstring): {fault}"
+               for fault in typography]
+    return errors
+
+
+def main():
+    pot_path = sys.argv[sys.argv.index('--pot') + 1] if '--pot' in sys.argv else (
+        I18N / 'payment_alma.pot')
+    pot = polib.pofile(str(pot_path))
     committed = {(entry.msgctxt, entry.msgid)
                  for entry in polib.pofile(str(I18N / 'payment_alma.pot'))}
-    stale = [entry.msgid for entry in pot if (entry.msgctxt, entry.msgid) not in committed]
-    for title, terms in (("missing from fr.po", missing), ("untranslated", untranslated),
-                         ("fuzzy", fuzzy), ("not marked as code in fr.po (run --merge)", unmarked),
-                         ("missing from i18n/payment_alma.pot (run scripts/i18n)", stale)):
-        for term in terms:
-            print(f"{title}: {term!r}")
-    for fault in typography:
-        print(f"French typography (no-break space before : ; ! ? and inside « »): {fault}")
-    if missing or untranslated or fuzzy or unmarked or stale or typography:
+    errors = [error for lang in LANGUAGES
+              for error in catalogue_errors(lang, pot, committed, merge='--merge' in sys.argv)]
+    for error in errors:
+        print(error)
+    if errors:
         sys.exit(1)
-    print(f"fr.po translates all {len(pot)} terms")
+    print(f"{', '.join(f'{lang}.po' for lang in LANGUAGES)} translate all {len(pot)} terms")
 
 
 if __name__ == '__main__':

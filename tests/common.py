@@ -177,11 +177,16 @@ class AlmaPosCommon(FrenchChartMixin, StandinMixin, TestPointOfSaleHttpCommon):
     @classmethod
     def speak_french(cls, *users):
         """The clinic, and these users, in French (with the add-on's French terms loaded)."""
-        cls.env['res.lang']._activate_lang('fr_FR')
-        cls.env['ir.module.module']._load_module_terms(['payment_alma'], ['fr_FR'])
-        cls.alma.company_id.partner_id.lang = 'fr_FR'
+        cls.speak('fr_FR', *users)
+
+    @classmethod
+    def speak(cls, lang, *users):
+        """The clinic, and these users, in `lang` (with the add-on's terms of it loaded)."""
+        cls.env['res.lang']._activate_lang(lang)
+        cls.env['ir.module.module']._load_module_terms(['payment_alma'], [lang])
+        cls.alma.company_id.partner_id.lang = lang
         for user in users:
-            user.lang = 'fr_FR'
+            user.lang = lang
 
     def posted_invoice(self):
         """A posted 399 € invoice of Jean Martin's consultation, left to pay."""

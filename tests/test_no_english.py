@@ -1,4 +1,6 @@
-"""Issue 12, point 5: what a French user reads never comes out in English.
+"""Issue 12, point 5: what a French user reads never comes out in English; issue 22, point 6:
+nor what a German, Spanish, Italian or Dutch (Belgian) user reads, in the languages of Alma's
+countries.
 
 Every English source term of the add-on (the exported .pot) is looked for in what the add-on
 shows a French clinic along its flows: the till's answers (offers, contact errors, status,
@@ -17,7 +19,7 @@ from odoo.tools import html2plaintext
 
 from odoo.addons.payment_alma.tests.common import AlmaPosCommon
 
-# Terms this short ("Alma", "SMS", "QR code") read the same in both languages.
+# Terms this short ("Alma", "SMS", "QR code") read the same in every language.
 MIN_TERM_LENGTH = 12
 
 
@@ -37,11 +39,12 @@ def english_terms():
 
 @tagged('post_install', '-at_install')
 class TestNoEnglish(AlmaPosCommon):
+    LANG = 'fr_FR'
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.speak_french(cls.jean, cls.pos_user, cls.accounting_manager, cls.invoicing_user)
+        cls.speak(cls.LANG, cls.jean, cls.pos_user, cls.accounting_manager, cls.invoicing_user)
         cls.terms = english_terms()
 
     def setUp(self):
@@ -55,13 +58,13 @@ class TestNoEnglish(AlmaPosCommon):
             value = json.dumps(value, ensure_ascii=False)
         self.seen.append((where, html2plaintext(str(value or ''))))
 
-    def assertAllFrench(self):
+    def assertNoEnglish(self):
         found = [(where, term) for where, text in self.seen
                  for term in self.terms if term in ' '.join(text.split())]
-        self.assertFalse(found, "English shown to a French user (where, term)")
+        self.assertFalse(found, f"English shown to a {self.LANG} user (where, term)")
 
-    def test_the_counter_the_books_and_the_errors_in_french(self):
-        till = self.alma_pos_method.with_user(self.pos_user).with_context(lang='fr_FR')
+    def test_the_counter_the_books_and_the_errors_in_its_language(self):
+        till = self.alma_pos_method.with_user(self.pos_user).with_context(lang=self.LANG)
         offers = till.alma_get_offers(20.0, self.jean.id)  # Below every plan's minimum.
         self.shown("offers below the minimum", [offer['reason'] for offer in offers['offers']])
         self.shown("contact errors", till.alma_save_contact(self.jean.id, {
@@ -85,11 +88,11 @@ class TestNoEnglish(AlmaPosCommon):
         self.shown("status", till.alma_get_status(line_uuid))
         self.shown("cancel too late", till.alma_cancel(line_uuid))
         result = payment.with_user(self.accounting_manager).with_context(
-            lang='fr_FR').action_alma_refund()
+            lang=self.LANG).action_alma_refund()
         self.shown("refund", result['params']['message'])
         try:
             payment.with_user(self.accounting_manager).with_context(
-                lang='fr_FR').action_alma_refund()
+                lang=self.LANG).action_alma_refund()
         except UserError as error:
             self.shown("second refund refused", error.args[0])
         self.env.invalidate_all()
@@ -99,15 +102,15 @@ class TestNoEnglish(AlmaPosCommon):
                 (value.old_value_char, value.new_value_char)
                 for value in message.tracking_value_ids])
         self.assertTrue(self.seen and len(self.terms) > 100)
-        self.assertAllFrench()
+        self.assertNoEnglish()
 
-    def test_the_invoice_flow_in_french(self):
-        """*Pay with Alma* on an invoice, as a French clinic's front desk reads it."""
-        invoice = self.posted_invoice().with_user(self.invoicing_user).with_context(lang='fr_FR')
+    def test_the_invoice_flow_in_its_language(self):
+        """*Pay with Alma* on an invoice, as the clinic's front desk reads it."""
+        invoice = self.posted_invoice().with_user(self.invoicing_user).with_context(lang=self.LANG)
         action = invoice.action_alma_pay()
         self.shown("dialog title", action['name'])
         wizard = self.env['alma.payment.wizard'].with_user(self.invoicing_user).with_context(
-            lang='fr_FR').browse(action['res_id'])
+            lang=self.LANG).browse(action['res_id'])
         self.shown("plans", [(offer['name'], offer['reason'])
                              for offer in wizard.offers])
         landline = self.jean.copy({'name': "Louise Martin", 'mobile': '+33145000000'})
@@ -131,5 +134,26 @@ class TestNoEnglish(AlmaPosCommon):
         for record in (payment, invoice):
             for message in record.message_ids:
                 self.shown(f"chatter of {record._name}", message.body)
-        self.assertAllFrench()
+        self.assertNoEnglish()
 
+
+
+@tagged('post_install', '-at_install')
+class TestNoEnglishGerman(TestNoEnglish):
+    LANG = 'de_DE'
+
+
+@tagged('post_install', '-at_install')
+class TestNoEnglishSpanish(TestNoEnglish):
+    LANG = 'es_ES'
+
+
+@tagged('post_install', '-at_install')
+class TestNoEnglishItalian(TestNoEnglish):
+    LANG = 'it_IT'
+
+
+@tagged('post_install', '-at_install')
+class TestNoEnglishDutchInBelgium(TestNoEnglish):
+    """A clinic in Belgium reads Dutch (nl_BE takes the add-on's nl.po)."""
+    LANG = 'nl_BE'

@@ -21,7 +21,7 @@ class TestPaymentProvider(AlmaCommon):
         self.assertEqual(provider.alma_origin, 'pos_sms')
         self.assertEqual(
             set(provider.alma_plan_ids.mapped('code')),
-            {'P1X_D+15', 'P1X_D+30', 'P1X_D+45', 'P2X', 'P3X', 'P4X'},
+            {'P1X_D+15', 'P1X_D+30', 'P1X_D+45', 'P1X_M+1', 'P2X', 'P3X', 'P4X'},
         )
         # Odoo's own Refund of a transaction goes through Alma, in full or in part.
         self.assertEqual(provider.support_refund, 'partial')

@@ -1,5 +1,8 @@
+import csv
+import io
 import logging
 import random
+import time
 import uuid
 
 from odoo import api, fields, models
@@ -7,6 +10,7 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.utils.alma_client import AlmaClient, AlmaError
+from odoo.addons.payment_alma.wizards.alma_fee_import import COLUMNS, REQUIRED, _label_key
 
 _logger = logging.getLogger(__name__)
 
@@ -100,9 +104,8 @@ class _SandboxRun:
         self.step('list', env._("The list of payments with state and limit"), self.check_list)
         self.note('send_sms', env._("Alma texts the link (send-sms)"), 'not_tested',
                   env._("Not sent: a sandbox may text a real phone number."))
-        self.note('data_export', env._("The accounting export's columns and units"),
-                  'not_tested',
-                  env._("Alma prepares it later: import it in \"Frais Alma\" to compare."))
+        self.step('data_export', env._("The accounting export's columns and units"),
+                  self.check_data_export)
         self.note('ipn', env._("The notification's signature (IPN)"), 'not_tested',
                   env._("Alma's sandbox cannot be made to call this server from the check."))
 
@@ -195,11 +198,59 @@ class _SandboxRun:
         self.note('expired_at', self.env._("A fresh payment has no expired_at"),
                   'confirmed' if payment.get('expired_at') is None else 'different',
                   '' if payment.get('expired_at') is None else str(payment['expired_at']))
-        fee_fields = [key for key in ('merchant_target_fee', 'fees') if key in payment]
-        self.note('fee_fields', self.env._("The fee fields of a payment"), 'not_tested',
-                  self.env._("Present on an unpaid payment: %s", ', '.join(fee_fields) or '—'))
+        self.note('fee_fields', self.env._("The fee fields of a payment"),
+                  *self.fee_fields(payment))
         self.step('cancel', self.env._("PUT …/cancel cancels a payment"),
                   lambda: self.cancel(payment['id']))
+
+    def fee_fields(self, payment):
+        """`fees.merchant` splits the fee and its VAT, and `merchant_target_fee` is its total
+        (alma/alma-php-client, feature/3.0, tests/Unit/Infrastructure/Endpoint/Entity/
+        PaymentTest.php): what "Frais Alma" reads."""
+        fees = payment.get('fees') if isinstance(payment.get('fees'), dict) else {}
+        merchant = fees.get('merchant') if isinstance(fees.get('merchant'), dict) else {}
+        parts = [merchant.get(key) for key in ('total_excluding_tax', 'tax', 'total')]
+        target = payment.get('merchant_target_fee')
+        if not all(isinstance(part, int) for part in parts):
+            return 'different', self.env._(
+                "No fees.merchant on the payment (merchant_target_fee: %s): the VAT is worked "
+                "out at the settings' rate.", target if target is not None else '—')
+        excluding_tax, tax, total = parts
+        if excluding_tax + tax != total or target not in (None, total):
+            return 'different', self.env._(
+                "fees.merchant %(excluding_tax)s + %(tax)s = %(total)s, merchant_target_fee "
+                "%(target)s", excluding_tax=excluding_tax, tax=tax, total=total, target=target)
+        return 'confirmed', self.env._(
+            "fees.merchant %(excluding_tax)s + %(tax)s = %(total)s = merchant_target_fee",
+            excluding_tax=excluding_tax, tax=tax, total=total)
+
+    def check_data_export(self):
+        """Ask the accounting export of the last 31 days, read it once, and find in its header
+        the columns "Frais Alma"'s import reads; the units show only on lines."""
+        end = int(time.time())
+        export = self.client.create_data_export('accounting', end - 31 * 86400, end)
+        export = self.client.get_data_export(export['id'])
+        if not export.get('complete'):
+            return 'not_tested', self.env._(
+                "Export %s asked; Alma prepares it later: import it in \"Frais Alma\" to "
+                "compare.", export.get('id'))
+        content = self.client.download_data_export(export['id'])
+        table = list(csv.reader(io.StringIO(content.decode('utf-8-sig'))))
+        header = table[0] if table else []
+        labels = {_label_key(label) for label in header}
+        found = [name for name, keys in COLUMNS.items() if labels & set(keys)]
+        if not set(REQUIRED) <= set(found):
+            return 'different', self.env._("Columns: %s", ', '.join(header) or '—')
+        importer = self.env['alma.fee.import']
+        rows = [row for row in table[1:] if any(cell.strip() for cell in row)]
+        fee_index = next(index for index, label in enumerate(header)
+                         if _label_key(label) in COLUMNS['fee'])
+        unit = importer._alma_column_unit(header[fee_index], [
+            row[fee_index] for row in rows if len(row) > fee_index]) if rows else None
+        units = {'cents': self.env._("cents"), 'euros': self.env._("euros")}
+        return 'confirmed', self.env._(
+            "Columns: %(columns)s; fees in %(unit)s", columns=', '.join(header),
+            unit=units.get(unit) or self.env._("(no line to tell the unit)"))
 
     def cancel(self, alma_id):
         self.client.cancel_payment(alma_id)

@@ -26,6 +26,13 @@ class TestPaymentProvider(AlmaCommon):
         # Odoo's own Refund of a transaction goes through Alma, in full or in part.
         self.assertEqual(provider.support_refund, 'partial')
 
+    def test_the_apps_description_is_oca_readme_not_the_developers_readme(self):
+        """Issue 22, item 2: Odoo stores README.rst (made from readme/) as the description."""
+        module = self.env['ir.module.module'].search([('name', '=', 'payment_alma')])
+        self.assertIn("Frais Alma", module.description)
+        self.assertIn("Known issues / Roadmap", module.description)
+        self.assertNotIn("The two commands", module.description)
+
     def test_alma_journal_has_its_own_outstanding_account(self):
         journal = self.alma.journal_id
         self.assertEqual((journal.name, journal.type), ("Alma", 'bank'))

@@ -32,10 +32,12 @@ class TestSandboxCheck(AlmaCommon):
         self.assertEqual({code: result for code, (result, _detail) in results.items()}, {
             'host': 'confirmed', 'me': 'confirmed', 'fee_plans_pos': 'confirmed',
             'eligibility_keyed': 'confirmed', 'origin_pos': 'confirmed',
-            'covers_all_fees': 'confirmed', 'expired_at': 'confirmed', 'fee_fields': 'not_tested',
+            'covers_all_fees': 'confirmed', 'expired_at': 'confirmed', 'fee_fields': 'confirmed',
             'cancel': 'confirmed', 'list': 'confirmed', 'send_sms': 'not_tested',
-            'data_export': 'not_tested', 'ipn': 'not_tested',
+            'data_export': 'confirmed', 'ipn': 'not_tested',
         })
+        self.assertIn("= merchant_target_fee", results['fee_fields'][1])
+        self.assertIn("Frais Alma", results['data_export'][1])
         self.assertEqual(action['params']['type'], 'success')
         self.assertIn("merchant_11standinclinic", results['me'][1])
         # The one payment it made is cancelled; nothing was texted; the live key was not sent
@@ -52,10 +54,12 @@ class TestSandboxCheck(AlmaCommon):
 
     def test_a_behaviour_alma_changed_is_reported_different(self):
         self.standin.fail(500, method='PUT', path_prefix='/v1/payments')
+        self.standin.fail(404, method='POST', path_prefix='/v1/data-exports')
         action = self.alma.action_alma_sandbox_check()
         results = self.results()
         self.assertEqual(results['cancel'][0], 'different')
         self.assertIn("temporarily unavailable", results['cancel'][1])
+        self.assertEqual(results['data_export'][0], 'different')
         self.assertEqual(results['covers_all_fees'][0], 'confirmed', "the others go on")
         self.assertEqual(action['params']['type'], 'warning')
 

@@ -109,9 +109,12 @@ class AlmaClient:
         if origin:
             payload['origin'] = origin
         if billing_country:
-            # The customer's country, as Alma's widgets ask it. Source: alma/widgets
-            # widgets-lit/src/utils/fetch-eligibility.ts (`billing_address: {country}`).
+            # The customer's country, as Alma's widgets ask it (billing and shipping: a service
+            # or goods taken at the clinic, nothing shipped elsewhere). Source: alma/widgets
+            # widgets-lit/src/utils/fetch-eligibility.ts (`billing_address: {country}`,
+            # `shipping_address: {country}`).
             payload['billing_address'] = {'country': billing_country}
+            payload['shipping_address'] = {'country': billing_country}
         if merchant_covers_all_fees:
             # The same value as in the payment's creation. Source: alma/widgets
             # widgets-lit/src/utils/fetch-eligibility.ts, documentation.md.

@@ -8,6 +8,7 @@
     'author': "payment_alma",
     'website': 'https://almapay.com',
     'license': 'LGPL-3',
+    'development_status': 'Beta',
     'depends': ['account_payment', 'point_of_sale'],
     'external_dependencies': {'python': ['requests', 'phonenumbers']},
     'data': [

@@ -108,4 +108,18 @@ setup_all() {
     link_addon
 }
 
+# The OCA's packaging tools, apart from Odoo's venv: whool and build (scripts/wheel), manifestoo
+# (scripts/test's manifest checks).
+tools_venv() {
+    TOOLS=$CACHE_DIR/venv-tools
+    if [ ! -f "$TOOLS/.complete" ]; then
+        log "Building the OCA tools' venv $TOOLS (whool, build, manifestoo)"
+        rm -rf "$TOOLS"
+        "$PYTHON" -m venv "$TOOLS"
+        "$TOOLS/bin/pip" install -q --disable-pip-version-check whool==1.3.1 \
+            build==1.2.2.post1 manifestoo==1.1 manifestoo-core==1.16.1
+        touch "$TOOLS/.complete"
+    fi
+}
+
 odoo_bin() { "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$ADDONS_PATH" "$@"; }

@@ -1,4 +1,5 @@
 """Issue 11, items 4 and 5: a French clinic's month with Alma, reconciled to the cent."""
+import json
 import logging
 import uuid
 
@@ -56,6 +57,16 @@ class TestAlmaBooks(AlmaPosCommon):
         self.env['alma.payment']._cron_alma_poll_pending()
         tx._post_process()
         return invoice
+
+    def test_the_dashboard_shows_what_alma_still_owes(self):
+        """Issue 22, item 5: Alma's card on the accounting dashboard (its own bank journal) shows
+        the receipts Alma still owes, until its transfer is recorded."""
+        self.invoice_paid_online()
+        journal = self.alma.journal_id.with_user(self.accounting_manager)
+        self.assertTrue(journal.show_on_dashboard)
+        card = json.loads(journal.kanban_dashboard)
+        self.assertEqual(card['nb_lines_outstanding_pay_account_balance'], 1)
+        self.assertIn("399", card['outstanding_pay_account_balance'])
 
     def test_a_month_of_traffic_reconciles_to_the_cent(self):
         self.main_pos_config.with_user(self.pos_user).open_ui()

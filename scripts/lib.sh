@@ -122,4 +122,17 @@ tools_venv() {
     fi
 }
 
+# Prettier and ESLint for the JavaScript, as OCA's pre-commit runs them (npm's registry).
+node_tools() {
+    NODE_TOOLS=$CACHE_DIR/node-tools
+    if [ ! -f "$NODE_TOOLS/.complete" ]; then
+        command -v npm >/dev/null || die "npm is missing: install Node.js (apt-get install npm)"
+        log "Installing prettier and eslint into $NODE_TOOLS"
+        rm -rf "$NODE_TOOLS" && mkdir -p "$NODE_TOOLS"
+        npm install --prefix "$NODE_TOOLS" --no-audit --no-fund --loglevel=error \
+            prettier@3.3.3 eslint@9.9.1 >&2
+        touch "$NODE_TOOLS/.complete"
+    fi
+}
+
 odoo_bin() { "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$ADDONS_PATH" "$@"; }

@@ -1,4 +1,4 @@
-import { _t } from "@web/core/l10n/translation";
+import {_t} from "@web/core/l10n/translation";
 
 /**
  * "Pay here": Alma's page in a window over the till, one per payment line (keyed by its uuid).
@@ -18,7 +18,7 @@ export class AlmaHereWindows {
      * @param {Function} params.onClosed called with the line's uuid once its window is closed
      *   (by the customer, or by Alma's return page)
      */
-    constructor({ notification, onClosed }) {
+    constructor({notification, onClosed}) {
         this.notification = notification;
         this.onClosed = onClosed;
         this.windows = new Map();
@@ -32,8 +32,12 @@ export class AlmaHereWindows {
     open(uuid) {
         const width = 480;
         const height = 760;
-        const left = Math.round(window.screenX + Math.max(0, (window.outerWidth - width) / 2));
-        const top = Math.round(window.screenY + Math.max(0, (window.outerHeight - height) / 2));
+        const left = Math.round(
+            window.screenX + Math.max(0, (window.outerWidth - width) / 2)
+        );
+        const top = Math.round(
+            window.screenY + Math.max(0, (window.outerHeight - height) / 2)
+        );
         const popup = window.open(
             "",
             `alma_pay_here_${uuid}`,
@@ -46,7 +50,9 @@ export class AlmaHereWindows {
             if (!popup.location.href || popup.location.href === "about:blank") {
                 popup.document.title = "Alma";
                 if (popup.document.body) {
-                    popup.document.body.textContent = _t("Opening Alma's payment page…");
+                    popup.document.body.textContent = _t(
+                        "Opening Alma's payment page…"
+                    );
                 }
             }
         } catch {
@@ -73,7 +79,7 @@ export class AlmaHereWindows {
                 _t(
                     "The browser blocked Alma's window: allow pop-ups for this till, or press \"Show Alma's page\" on the payment line."
                 ),
-                { type: "warning", sticky: true }
+                {type: "warning", sticky: true}
             );
             return false;
         }

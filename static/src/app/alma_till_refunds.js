@@ -1,6 +1,6 @@
-import { _t } from "@web/core/l10n/translation";
-import { makeAwaitable } from "@point_of_sale/app/store/make_awaitable_dialog";
-import { AlmaRefundDialog } from "@payment_alma/app/alma_refund_dialog/alma_refund_dialog";
+import {_t} from "@web/core/l10n/translation";
+import {makeAwaitable} from "@point_of_sale/app/store/make_awaitable_dialog";
+import {AlmaRefundDialog} from "@payment_alma/app/alma_refund_dialog/alma_refund_dialog";
 
 /**
  * Refunds at the till: the refund order's Alma line (negative) refunds the sale's Alma payment.
@@ -13,11 +13,10 @@ export class AlmaTillRefunds {
         this.terminal = terminal;
     }
 
-
     /** The sale a refund order refunds (Odoo refunds one order at a time). */
     refundedOrderOf(order) {
-        return order?.lines.find((line) => line.refunded_orderline_id)?.refunded_orderline_id
-            ?.order_id;
+        return order?.lines.find((line) => line.refunded_orderline_id)
+            ?.refunded_orderline_id?.order_id;
     }
 
     /** What the server needs to check a refund line; it trusts none of it blindly. */
@@ -55,15 +54,24 @@ export class AlmaTillRefunds {
             return false;
         }
         const values = this.refundValues(line);
-        const preview = await this.terminal._callOrShow("alma_refund_preview", [values]);
+        const preview = await this.terminal._callOrShow("alma_refund_preview", [
+            values,
+        ]);
         if (!preview) {
             return false;
         }
-        this.rememberLeft(values.refunded_order_id, preview.payment || preview.refund?.payment);
+        this.rememberLeft(
+            values.refunded_order_id,
+            preview.payment || preview.refund?.payment
+        );
         if (!preview.refund) {
-            const confirmed = await makeAwaitable(this.terminal.env.services.dialog, AlmaRefundDialog, {
-                preview,
-            });
+            const confirmed = await makeAwaitable(
+                this.terminal.env.services.dialog,
+                AlmaRefundDialog,
+                {
+                    preview,
+                }
+            );
             if (!confirmed) {
                 return false;
             }
@@ -127,7 +135,10 @@ export class AlmaTillRefunds {
                     transaction_id: refund.alma_refund_id || line.transaction_id,
                 });
             }
-            if (!this.terminal._resolve(uuid, true) && line.get_payment_status() !== "done") {
+            if (
+                !this.terminal._resolve(uuid, true) &&
+                line.get_payment_status() !== "done"
+            ) {
                 line.handle_payment_response(true);
             }
             return true;
@@ -143,7 +154,9 @@ export class AlmaTillRefunds {
      * reference) and asks again only what Alma never received.
      */
     async check(line) {
-        const result = await this.terminal._callOrShow("alma_refund", [this.refundValues(line)]);
+        const result = await this.terminal._callOrShow("alma_refund", [
+            this.refundValues(line),
+        ]);
         if (!result) {
             return false;
         }
@@ -162,7 +175,9 @@ export class AlmaTillRefunds {
         if (this.terminal.isBusy(uuid)) {
             return;
         }
-        const result = await this.terminal._call("alma_get_refund_status", [uuid], { silent: true });
+        const result = await this.terminal._call("alma_get_refund_status", [uuid], {
+            silent: true,
+        });
         if (!result || this.terminal.isBusy(uuid)) {
             return;
         }

@@ -1,10 +1,16 @@
-import { _t } from "@web/core/l10n/translation";
-import { ConnectionLostError, RPCError } from "@web/core/network/rpc";
+import {_t} from "@web/core/l10n/translation";
+import {ConnectionLostError, RPCError} from "@web/core/network/rpc";
 
-const { DateTime } = luxon;
+const {DateTime} = luxon;
 
 /** States of an Alma payment (server side) after which nothing changes any more. */
-export const ALMA_FINAL_STATES = ["accepted", "refused", "expired", "cancelled", "error"];
+export const ALMA_FINAL_STATES = [
+    "accepted",
+    "refused",
+    "expired",
+    "cancelled",
+    "error",
+];
 /** How often a waiting payment is polled, in case a bus notification is lost (ms). */
 export const ALMA_POLL_DELAY = 3000;
 
@@ -57,9 +63,9 @@ export function almaSecondsLeft(expiresAt, nowMillis = Date.now()) {
     if (!expiresAt) {
         return null;
     }
-    let expiry = DateTime.fromSQL(expiresAt, { zone: "utc" });
+    let expiry = DateTime.fromSQL(expiresAt, {zone: "utc"});
     if (!expiry.isValid) {
-        expiry = DateTime.fromISO(expiresAt, { zone: "utc" });
+        expiry = DateTime.fromISO(expiresAt, {zone: "utc"});
     }
     if (!expiry.isValid) {
         return null;
@@ -81,10 +87,10 @@ export function almaFormatDuration(seconds) {
     const minutes = Math.floor((seconds % 3600) / 60);
     const secs = seconds % 60;
     if (days > 0) {
-        return _t("%(days)s d %(hours)s h", { days, hours: pad(hours) });
+        return _t("%(days)s d %(hours)s h", {days, hours: pad(hours)});
     }
     if (hours > 0) {
-        return _t("%(hours)s h %(minutes)s min", { hours, minutes: pad(minutes) });
+        return _t("%(hours)s h %(minutes)s min", {hours, minutes: pad(minutes)});
     }
     return `${pad(minutes)}:${pad(secs)}`;
 }

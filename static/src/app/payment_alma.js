@@ -1,20 +1,20 @@
-import { markRaw } from "@odoo/owl";
-import { _t } from "@web/core/l10n/translation";
-import { PaymentInterface } from "@point_of_sale/app/payment/payment_interface";
-import { register_payment_method } from "@point_of_sale/app/store/pos_store";
-import { ask, makeAwaitable } from "@point_of_sale/app/store/make_awaitable_dialog";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
-import { formatDate } from "@web/core/l10n/dates";
-import { AlmaDialog } from "@payment_alma/app/alma_dialog/alma_dialog";
-import { AlmaHereWindows } from "@payment_alma/app/alma_here_windows";
-import { AlmaTillRefunds } from "@payment_alma/app/alma_till_refunds";
+import {markRaw} from "@odoo/owl";
+import {_t} from "@web/core/l10n/translation";
+import {PaymentInterface} from "@point_of_sale/app/payment/payment_interface";
+import {register_payment_method} from "@point_of_sale/app/store/pos_store";
+import {ask, makeAwaitable} from "@point_of_sale/app/store/make_awaitable_dialog";
+import {AlertDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
+import {formatDate} from "@web/core/l10n/dates";
+import {AlmaDialog} from "@payment_alma/app/alma_dialog/alma_dialog";
+import {AlmaHereWindows} from "@payment_alma/app/alma_here_windows";
+import {AlmaTillRefunds} from "@payment_alma/app/alma_till_refunds";
 import {
     ALMA_FINAL_STATES,
     ALMA_POLL_DELAY,
     almaErrorMessage,
 } from "@payment_alma/app/alma_utils";
 
-const { DateTime } = luxon;
+const {DateTime} = luxon;
 
 /**
  * Alma "pay later" at the counter.
@@ -102,7 +102,9 @@ export class PaymentAlma extends PaymentInterface {
 
     findLine(uuid) {
         for (const order of this.pos.models["pos.order"].getAll()) {
-            const line = order.payment_ids.find((paymentLine) => paymentLine.uuid === uuid);
+            const line = order.payment_ids.find(
+                (paymentLine) => paymentLine.uuid === uuid
+            );
             if (line) {
                 return line;
             }
@@ -126,7 +128,7 @@ export class PaymentAlma extends PaymentInterface {
         return Boolean(this.requests[uuid]);
     }
 
-    async _call(method, args = [], { silent = false } = {}) {
+    async _call(method, args = [], {silent = false} = {}) {
         const params = [[this.payment_method_id.id], ...args];
         if (silent) {
             return await this.pos.data.silentCall("pos.payment.method", method, params);
@@ -170,7 +172,7 @@ export class PaymentAlma extends PaymentInterface {
         const done = new Promise((resolve) => {
             this.resolvers[uuid] = resolve;
         });
-        this.handleStatus(payment, { fresh: true });
+        this.handleStatus(payment, {fresh: true});
         return done;
     }
 
@@ -188,7 +190,7 @@ export class PaymentAlma extends PaymentInterface {
      * Apply an Alma payment dict (from alma_send, the bus, a poll, cancel or resend) to its
      * payment line.
      */
-    handleStatus(payment, { fresh = false } = {}) {
+    handleStatus(payment, {fresh = false} = {}) {
         if (!payment || !payment.pos_payment_uuid) {
             return;
         }
@@ -290,7 +292,10 @@ export class PaymentAlma extends PaymentInterface {
         if (this.pollers[uuid]) {
             return;
         }
-        this.pollers[uuid] = setInterval(() => this._poll(uuid, method), ALMA_POLL_DELAY);
+        this.pollers[uuid] = setInterval(
+            () => this._poll(uuid, method),
+            ALMA_POLL_DELAY
+        );
     }
 
     _stopPolling(uuid) {
@@ -311,7 +316,7 @@ export class PaymentAlma extends PaymentInterface {
         }
         this.polling[uuid] = true;
         try {
-            const result = await this._call(method, [uuid], { silent: true });
+            const result = await this._call(method, [uuid], {silent: true});
             if (result?.payment) {
                 this.handleStatus(result.payment);
             }
@@ -327,7 +332,7 @@ export class PaymentAlma extends PaymentInterface {
      * Read the line's Alma payment from the server (after a notification on the bus).
      */
     async refreshStatus(uuid) {
-        const result = await this._call("alma_get_status", [uuid], { silent: true });
+        const result = await this._call("alma_get_status", [uuid], {silent: true});
         if (result && result.payment) {
             this.handleStatus(result.payment);
         }
@@ -345,7 +350,7 @@ export class PaymentAlma extends PaymentInterface {
         if (this.isBusy(uuid)) {
             return;
         }
-        const result = await this._call("alma_get_status", [uuid], { silent: true });
+        const result = await this._call("alma_get_status", [uuid], {silent: true});
         if (!result || this.isBusy(uuid)) {
             // Odoo unreachable: the line keeps its state, the poll goes on if it was waiting.
             if (line.get_payment_status() === "waitingCard") {

@@ -1,7 +1,7 @@
-import { patch } from "@web/core/utils/patch";
-import { PaymentScreenPaymentLines } from "@point_of_sale/app/screens/payment_screen/payment_lines/payment_lines";
-import { AlmaPaymentStatus } from "@payment_alma/app/alma_payment_status/alma_payment_status";
-import { AlmaRefundStatus } from "@payment_alma/app/alma_refund_status/alma_refund_status";
+import {patch} from "@web/core/utils/patch";
+import {PaymentScreenPaymentLines} from "@point_of_sale/app/screens/payment_screen/payment_lines/payment_lines";
+import {AlmaPaymentStatus} from "@payment_alma/app/alma_payment_status/alma_payment_status";
+import {AlmaRefundStatus} from "@payment_alma/app/alma_refund_status/alma_refund_status";
 
 PaymentScreenPaymentLines.components = {
     ...(PaymentScreenPaymentLines.components || {}),

@@ -1,8 +1,8 @@
-import { _t } from "@web/core/l10n/translation";
-import { patch } from "@web/core/utils/patch";
-import { onMounted } from "@odoo/owl";
-import { ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
-import { PaymentScreen } from "@point_of_sale/app/screens/payment_screen/payment_screen";
+import {_t} from "@web/core/l10n/translation";
+import {patch} from "@web/core/utils/patch";
+import {onMounted} from "@odoo/owl";
+import {ConfirmationDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
+import {PaymentScreen} from "@point_of_sale/app/screens/payment_screen/payment_screen";
 
 patch(PaymentScreen.prototype, {
     setup() {
@@ -22,7 +22,8 @@ patch(PaymentScreen.prototype, {
                 line.payment_method_id.use_payment_terminal !== "alma" ||
                 !terminal ||
                 line.get_payment_status() === "pending" || // never sent
-                (line.is_done() && (terminal.getPayment(line.uuid) || terminal.getRefund(line.uuid)))
+                (line.is_done() &&
+                    (terminal.getPayment(line.uuid) || terminal.getRefund(line.uuid)))
             ) {
                 continue;
             }
@@ -46,7 +47,11 @@ patch(PaymentScreen.prototype, {
                     .then((cancelled) => {
                         // After the pending send_payment_request has settled on this line.
                         setTimeout(() => {
-                            if (cancelled && !line.is_done() && this.paymentLines.includes(line)) {
+                            if (
+                                cancelled &&
+                                !line.is_done() &&
+                                this.paymentLines.includes(line)
+                            ) {
                                 this.currentOrder.remove_paymentline(line);
                                 this.numberBuffer.reset();
                             }
@@ -65,7 +70,11 @@ patch(PaymentScreen.prototype, {
     async addNewPaymentLine(paymentMethod) {
         const sale = this.almaSaleRefundedWith(paymentMethod);
         if (sale) {
-            const choice = await this.askAlmaRefundInstead(paymentMethod, sale.almaMethod, sale);
+            const choice = await this.askAlmaRefundInstead(
+                paymentMethod,
+                sale.almaMethod,
+                sale
+            );
             if (!choice) {
                 return false;
             }
@@ -80,24 +89,35 @@ patch(PaymentScreen.prototype, {
      * till and the refund is not going through Alma already. */
     almaSaleRefundedWith(paymentMethod) {
         const order = this.currentOrder;
-        if (!order || paymentMethod.use_payment_terminal === "alma" || !(order.get_due() < 0)) {
+        if (
+            !order ||
+            paymentMethod.use_payment_terminal === "alma" ||
+            !(order.get_due() < 0)
+        ) {
             return null;
         }
-        const sale = order.lines.find((line) => line.refunded_orderline_id)?.refunded_orderline_id
-            ?.order_id;
+        const sale = order.lines.find((line) => line.refunded_orderline_id)
+            ?.refunded_orderline_id?.order_id;
         const almaLine = sale?.payment_ids?.find(
-            (line) => line.payment_method_id?.use_payment_terminal === "alma" && line.amount > 0
+            (line) =>
+                line.payment_method_id?.use_payment_terminal === "alma" &&
+                line.amount > 0
         );
         if (
             !almaLine ||
             !this.payment_methods_from_config.includes(almaLine.payment_method_id) ||
             this.pos.almaSaleLeft?.[sale.id] === 0 ||
-            order.payment_ids.some((line) => line.payment_method_id.use_payment_terminal === "alma")
+            order.payment_ids.some(
+                (line) => line.payment_method_id.use_payment_terminal === "alma"
+            )
         ) {
             return null;
         }
         // The ticket the customer holds ("Commande 00001-001-0001"), not the till's sequence.
-        return { name: sale.pos_reference || sale.name, almaMethod: almaLine.payment_method_id };
+        return {
+            name: sale.pos_reference || sale.name,
+            almaMethod: almaLine.payment_method_id,
+        };
     },
 
     askAlmaRefundInstead(paymentMethod, almaMethod, sale) {
@@ -108,7 +128,7 @@ patch(PaymentScreen.prototype, {
                     title: _t("Alma keeps collecting"),
                     body: _t(
                         "%(order)s was paid with Alma in installments. A refund in %(method)s does not stop Alma: the customer keeps paying the installments. Refund through Alma instead?",
-                        { order: sale.name, method: paymentMethod.name }
+                        {order: sale.name, method: paymentMethod.name}
                     ),
                     confirmLabel: _t("Refund through Alma"),
                     confirm: () => resolve("alma"),
@@ -116,7 +136,7 @@ patch(PaymentScreen.prototype, {
                     cancel: () => resolve("other"),
                     dismiss: () => resolve(null),
                 },
-                { onClose: () => resolve(null) }
+                {onClose: () => resolve(null)}
             );
         });
     },

@@ -1,7 +1,7 @@
-import { _t } from "@web/core/l10n/translation";
-import { patch } from "@web/core/utils/patch";
-import { PosStore } from "@point_of_sale/app/store/pos_store";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
+import {_t} from "@web/core/l10n/translation";
+import {patch} from "@web/core/utils/patch";
+import {PosStore} from "@point_of_sale/app/store/pos_store";
+import {AlertDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
 
 patch(PosStore.prototype, {
     async setup() {
@@ -26,7 +26,9 @@ patch(PosStore.prototype, {
 
     getAlmaTerminal(uuid) {
         for (const order of this.models["pos.order"].getAll()) {
-            const line = order.payment_ids.find((paymentLine) => paymentLine.uuid === uuid);
+            const line = order.payment_ids.find(
+                (paymentLine) => paymentLine.uuid === uuid
+            );
             if (line) {
                 return line.payment_method_id.use_payment_terminal === "alma"
                     ? line.payment_method_id.payment_terminal
@@ -70,7 +72,10 @@ patch(PosStore.prototype, {
                 });
                 return false;
             }
-            if (payment?.state === "waiting" && !(await terminal.almaCancel(line.uuid))) {
+            if (
+                payment?.state === "waiting" &&
+                !(await terminal.almaCancel(line.uuid))
+            ) {
                 return false;
             }
         }

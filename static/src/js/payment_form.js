@@ -1,11 +1,10 @@
 /** @odoo-module **/
 
-import { _t } from '@web/core/l10n/translation';
-import { rpc, RPCError } from '@web/core/network/rpc';
-import paymentForm from '@payment/js/payment_form';
+import {_t} from "@web/core/l10n/translation";
+import {rpc, RPCError} from "@web/core/network/rpc";
+import paymentForm from "@payment/js/payment_form";
 
 paymentForm.include({
-
     // #=== DOM MANIPULATION ===#
 
     /**
@@ -13,12 +12,18 @@ paymentForm.include({
      *
      * @override method from @payment/js/payment_form
      */
-    async _prepareInlineForm(providerId, providerCode, paymentOptionId, paymentMethodCode, flow) {
-        if (providerCode !== 'alma') {
+    async _prepareInlineForm(
+        providerId,
+        providerCode,
+        paymentOptionId,
+        paymentMethodCode,
+        flow
+    ) {
+        if (providerCode !== "alma") {
             return this._super(...arguments);
         }
-        if (flow !== 'token') {
-            this._setPaymentFlow('direct');
+        if (flow !== "token") {
+            this._setPaymentFlow("direct");
         }
     },
 
@@ -42,12 +47,13 @@ paymentForm.include({
      * @override method from @payment/js/payment_form
      */
     async _initiatePaymentFlow(providerCode, paymentOptionId, paymentMethodCode, flow) {
-        if (providerCode !== 'alma' || flow === 'token') {
+        if (providerCode !== "alma" || flow === "token") {
             return this._super(...arguments);
         }
         if (!this._almaSelectedPlan()) {
             this._displayErrorDialog(
-                _t("Payment processing failed"), _t("Choose how you want to pay with Alma.")
+                _t("Payment processing failed"),
+                _t("Choose how you want to pay with Alma.")
             );
             this._enableButton();
             return;
@@ -60,13 +66,18 @@ paymentForm.include({
      *
      * @override method from @payment/js/payment_form
      */
-    async _processDirectFlow(providerCode, paymentOptionId, paymentMethodCode, processingValues) {
-        if (providerCode !== 'alma') {
+    async _processDirectFlow(
+        providerCode,
+        paymentOptionId,
+        paymentMethodCode,
+        processingValues
+    ) {
+        if (providerCode !== "alma") {
             return this._super(...arguments);
         }
         let result;
         try {
-            result = await rpc('/payment/alma/payment', {
+            result = await rpc("/payment/alma/payment", {
                 reference: processingValues.reference,
                 plan_id: parseInt(this._almaSelectedPlan()?.value),
                 access_token: processingValues.alma_access_token,
@@ -75,7 +86,7 @@ paymentForm.include({
             if (!(error instanceof RPCError)) {
                 throw error;
             }
-            result = { error: error.data.message };
+            result = {error: error.data.message};
         }
         if (result.error) {
             this._displayErrorDialog(_t("Payment processing failed"), result.error);
@@ -94,18 +105,17 @@ paymentForm.include({
      */
     _almaRedirect(url) {
         const parsed = new URL(url);
-        const form = document.createElement('form');
-        form.method = 'get';
+        const form = document.createElement("form");
+        form.method = "get";
         form.action = parsed.origin + parsed.pathname;
-        form.target = '_top';
-        form.id = 'o_payment_redirect_form';
+        form.target = "_top";
+        form.id = "o_payment_redirect_form";
         for (const [name, value] of parsed.searchParams) {
-            const input = document.createElement('input');
-            Object.assign(input, { type: 'hidden', name, value });
+            const input = document.createElement("input");
+            Object.assign(input, {type: "hidden", name, value});
             form.appendChild(input);
         }
         document.body.appendChild(form);
         form.submit();
     },
-
 });

@@ -1,10 +1,10 @@
-import { _t } from "@web/core/l10n/translation";
-import { ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
-import { registry } from "@web/core/registry";
-import { useService } from "@web/core/utils/hooks";
-import { listView } from "@web/views/list/list_view";
-import { ListRenderer } from "@web/views/list/list_renderer";
-import { onMounted } from "@odoo/owl";
+import {_t} from "@web/core/l10n/translation";
+import {ConfirmationDialog} from "@web/core/confirmation_dialog/confirmation_dialog";
+import {registry} from "@web/core/registry";
+import {useService} from "@web/core/utils/hooks";
+import {listView} from "@web/views/list/list_view";
+import {ListRenderer} from "@web/views/list/list_renderer";
+import {onMounted} from "@odoo/owl";
 
 /**
  * "Frais Alma": double-click a line when Alma's transfer has arrived (a green tick shows at
@@ -17,7 +17,9 @@ export class AlmaFeeListRenderer extends ListRenderer {
         this.dialog = useService("dialog");
         this.notification = useService("notification");
         onMounted(() => {
-            this.tableRef.el.addEventListener("dblclick", (ev) => this.onRowDoubleClicked(ev));
+            this.tableRef.el.addEventListener("dblclick", (ev) =>
+                this.onRowDoubleClicked(ev)
+            );
         });
     }
 
@@ -27,14 +29,17 @@ export class AlmaFeeListRenderer extends ListRenderer {
 
     onRowDoubleClicked(ev) {
         const row = ev.target.closest(".o_data_row");
-        const record = row && this.props.list.records.find((rec) => rec.id === row.dataset.id);
+        const record =
+            row && this.props.list.records.find((rec) => rec.id === row.dataset.id);
         if (!record) {
             return;
         }
         if (record.data.settled) {
             this.dialog.add(ConfirmationDialog, {
                 title: _t("Transfer not received?"),
-                body: _t("This line will be marked as not settled and its fee entry reversed."),
+                body: _t(
+                    "This line will be marked as not settled and its fee entry reversed."
+                ),
                 confirmLabel: _t("Mark as not settled"),
                 confirm: () => this.toggleSettled(record),
                 cancel: () => {},
@@ -49,7 +54,7 @@ export class AlmaFeeListRenderer extends ListRenderer {
             [record.resId],
         ]);
         // Say what was done: the tick alone is easy to miss.
-        this.notification.add(action.params.message, { type: action.params.type });
+        this.notification.add(action.params.message, {type: action.params.type});
         // Reload this line only: it stays in view, ticked, until the next search.
         await record.load();
     }

@@ -1,10 +1,10 @@
-import { _t } from "@web/core/l10n/translation";
-import { Component } from "@odoo/owl";
-import { formatCurrency } from "@web/core/currency";
-import { registry } from "@web/core/registry";
-import { formatFloat } from "@web/core/utils/numbers";
-import { standardFieldProps } from "@web/views/fields/standard_field_props";
-import { almaFormatDueDate } from "@payment_alma/app/alma_utils";
+import {_t} from "@web/core/l10n/translation";
+import {Component} from "@odoo/owl";
+import {formatCurrency} from "@web/core/currency";
+import {registry} from "@web/core/registry";
+import {formatFloat} from "@web/core/utils/numbers";
+import {standardFieldProps} from "@web/views/fields/standard_field_props";
+import {almaFormatDueDate} from "@payment_alma/app/alma_utils";
 
 /**
  * The plans Alma offers for an invoice, as the till's dialog shows them: each plan's schedule,
@@ -16,9 +16,9 @@ export class AlmaOffersField extends Component {
     static template = "payment_alma.AlmaOffersField";
     static props = {
         ...standardFieldProps,
-        selectable: { type: Boolean, optional: true },
+        selectable: {type: Boolean, optional: true},
     };
-    static defaultProps = { selectable: true };
+    static defaultProps = {selectable: true};
 
     get offers() {
         return this.props.record.data[this.props.name] || [];
@@ -35,7 +35,7 @@ export class AlmaOffersField extends Component {
     }
     select(offer) {
         if (this.props.selectable && offer.plan_id !== this.selectedPlanId) {
-            this.props.record.update({ plan_id: [offer.plan_id, offer.name] });
+            this.props.record.update({plan_id: [offer.plan_id, offer.name]});
         }
     }
     formatCurrency(amount) {
@@ -50,14 +50,14 @@ export class AlmaOffersField extends Component {
         if (typeof rate !== "number" || !(rate > 0)) {
             return "";
         }
-        return _t("%s %", formatFloat(rate, { digits: [false, 2] }));
+        return _t("%s %", formatFloat(rate, {digits: [false, 2]}));
     }
 }
 
 export const almaOffersField = {
     component: AlmaOffersField,
     supportedTypes: ["json"],
-    extractProps: ({ options }) => ({ selectable: options.selectable !== false }),
+    extractProps: ({options}) => ({selectable: options.selectable !== false}),
 };
 
 registry.category("fields").add("alma_offers", almaOffersField);

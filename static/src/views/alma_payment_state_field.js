@@ -1,8 +1,8 @@
-import { onMounted, onWillUnmount } from "@odoo/owl";
-import { registry } from "@web/core/registry";
-import { useService } from "@web/core/utils/hooks";
-import { BadgeField, badgeField } from "@web/views/fields/badge/badge_field";
-import { ALMA_POLL_DELAY } from "@payment_alma/app/alma_utils";
+import {onMounted, onWillUnmount} from "@odoo/owl";
+import {registry} from "@web/core/registry";
+import {useService} from "@web/core/utils/hooks";
+import {BadgeField, badgeField} from "@web/views/fields/badge/badge_field";
+import {ALMA_POLL_DELAY} from "@payment_alma/app/alma_utils";
 
 /**
  * The state of an invoice's Alma payment in its dialog, as a badge that follows the payment,
@@ -40,7 +40,9 @@ export class AlmaPaymentStateField extends BadgeField {
         }
         this.busy = true;
         try {
-            const now = await this.orm.silent.call(record.resModel, "alma_poll", [[record.resId]]);
+            const now = await this.orm.silent.call(record.resModel, "alma_poll", [
+                [record.resId],
+            ]);
             if (state === "accepted") {
                 clearInterval(this.timer); // The invoice is paid: nothing more to follow.
             } else if (now !== state) {

@@ -1,5 +1,5 @@
-import { registry } from "@web/core/registry";
-import { ACCEPTED_CARD, fail } from "@payment_alma/../tests/tours/utils/alma_util";
+import {registry} from "@web/core/registry";
+import {ACCEPTED_CARD, fail} from "@payment_alma/../tests/tours/utils/alma_util";
 
 /*
  * The back-office journeys of the demo clinic (issue 18), in French: see
@@ -23,17 +23,20 @@ registry.category("web_tour.tours").add("AlmaClinicAdminOpensAPayment", {
     steps: () => [
         {
             content: "Paiements Alma lists the clinic's payment",
-            trigger: ".o_list_renderer .o_data_row td[name=partner_id]:contains('Jean Martin')",
+            trigger:
+                ".o_list_renderer .o_data_row td[name=partner_id]:contains('Jean Martin')",
             run: "click",
         },
         {
             content: "its form opens, with its plan",
-            trigger: ".o_form_view .o_field_widget[name=plan_id]:contains('Paiement en 3 fois')",
+            trigger:
+                ".o_form_view .o_field_widget[name=plan_id]:contains('Paiement en 3 fois')",
         },
         noErrorDialog("no access error"),
         {
             content: "and its state, in French",
-            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Accepté')",
+            trigger:
+                ".o_form_view .o_statusbar_status .o_arrow_button_current:contains('Accepté')",
         },
     ],
 });
@@ -42,7 +45,8 @@ registry.category("web_tour.tours").add("AlmaClinicAdminChecksTheConnection", {
     steps: () => [
         {
             content: "the provider's form, in French",
-            trigger: ".o_form_view button[name=action_alma_check_connection]:contains('Tester la connexion')",
+            trigger:
+                ".o_form_view button[name=action_alma_check_connection]:contains('Tester la connexion')",
             run: "click",
         },
         {
@@ -57,8 +61,10 @@ registry.category("web_tour.tours").add("AlmaClinicBookkeeperTransfer", {
     url: "/odoo/action-payment_alma.action_alma_fee_line",
     steps: () => [
         {
-            content: "Frais Alma: the two sales of the day, waiting for Alma's transfer",
-            trigger: ".o_list_renderer:has(.o_data_row:nth-child(2)):not(:has(.o_data_row:nth-child(3)))",
+            content:
+                "Frais Alma: the two sales of the day, waiting for Alma's transfer",
+            trigger:
+                ".o_list_renderer:has(.o_data_row:nth-child(2)):not(:has(.o_data_row:nth-child(3)))",
         },
         {
             content: "the grid speaks French",
@@ -73,7 +79,7 @@ registry.category("web_tour.tours").add("AlmaClinicBookkeeperTransfer", {
             content: "a green tick, and a word saying so",
             trigger: ".o_data_row:first-child td[name=settled_mark]:contains('✓')",
         },
-        { trigger: ".o_notification:contains('Virement reçu')" },
+        {trigger: ".o_notification:contains('Virement reçu')"},
         noErrorDialog("no error"),
         {
             content: "select both lines",
@@ -82,7 +88,8 @@ registry.category("web_tour.tours").add("AlmaClinicBookkeeperTransfer", {
         },
         {
             content: "Virement reçu",
-            trigger: ".o_list_buttons button[name=action_alma_record_transfer], .o_control_panel button[name=action_alma_record_transfer]",
+            trigger:
+                ".o_list_buttons button[name=action_alma_record_transfer], .o_control_panel button[name=action_alma_record_transfer]",
             run: "click",
         },
         {
@@ -95,11 +102,17 @@ registry.category("web_tour.tours").add("AlmaClinicBookkeeperTransfer", {
             },
         },
         {
-            content: "the bookkeeper types the amount of the bank statement: the expected net",
+            content:
+                "the bookkeeper types the amount of the bank statement: the expected net",
             trigger: ".modal .o_field_widget[name=amount_received] input",
             async run(helpers) {
-                const expected = document.querySelector(".modal .o_field_widget[name=amount] span, .modal .o_field_widget[name=amount]");
-                const text = expected.textContent.replace(/[^\d,.-]/g, "").replace(/\./g, "").replace(",", ".");
+                const expected = document.querySelector(
+                    ".modal .o_field_widget[name=amount] span, .modal .o_field_widget[name=amount]"
+                );
+                const text = expected.textContent
+                    .replace(/[^\d,.-]/g, "")
+                    .replace(/\./g, "")
+                    .replace(",", ".");
                 await helpers.edit(text);
             },
         },
@@ -127,7 +140,8 @@ registry.category("web_tour.tours").add("AlmaClinicInvoiceBySms", {
     steps: () => [
         {
             content: "Payer avec Alma",
-            trigger: ".o_form_view button[name='action_alma_pay']:contains('Payer avec Alma')",
+            trigger:
+                ".o_form_view button[name='action_alma_pay']:contains('Payer avec Alma')",
             run: "click",
         },
         {
@@ -138,12 +152,17 @@ registry.category("web_tour.tours").add("AlmaClinicInvoiceBySms", {
             content: "3x: three installments, what the customer and the clinic pay",
             trigger: ".modal .o_alma_plan[data-plan-code='P3X']",
             run() {
-                const plan = document.querySelector(".modal .o_alma_plan[data-plan-code='P3X']");
+                const plan = document.querySelector(
+                    ".modal .o_alma_plan[data-plan-code='P3X']"
+                );
                 const installments = plan.querySelectorAll(".o_alma_installment");
                 if (installments.length !== 3) {
                     fail(`3 installments expected, got ${installments.length}`);
                 }
-                for (const selector of [".o_alma_customer_total", ".o_alma_clinic_fee_total"]) {
+                for (const selector of [
+                    ".o_alma_customer_total",
+                    ".o_alma_clinic_fee_total",
+                ]) {
                     if (!plan.querySelector(selector)?.textContent.trim()) {
                         fail(`${selector} is not shown`);
                     }
@@ -165,7 +184,8 @@ registry.category("web_tour.tours").add("AlmaClinicInvoiceBySms", {
             run: "click",
         },
         {
-            trigger: ".modal .o_alma_plan[data-plan-code='P4X']:not(:has(.o_alma_absorbed_fee))",
+            trigger:
+                ".modal .o_alma_plan[data-plan-code='P4X']:not(:has(.o_alma_absorbed_fee))",
         },
         {
             content: "choose 3x",
@@ -202,20 +222,24 @@ registry.category("web_tour.tours").add("AlmaClinicInvoiceBySms", {
         },
         {
             content: "the link waits for the customer, with a copy button",
-            trigger: ".modal div[name='payment_state']:contains('En attente du client')",
+            trigger:
+                ".modal div[name='payment_state']:contains('En attente du client')",
         },
         {
             trigger: ".modal div[name='payment_url'] .o_clipboard_button",
         },
         {
             content: "the contact's mobile and e-mail, where the link went",
-            trigger: ".modal div[name='payment_contact_mobile']:contains('06 23 45 67 89')",
+            trigger:
+                ".modal div[name='payment_contact_mobile']:contains('06 23 45 67 89')",
         },
         {
-            trigger: ".modal div[name='payment_contact_email']:contains('sophie.bernard@example.com')",
+            trigger:
+                ".modal div[name='payment_contact_email']:contains('sophie.bernard@example.com')",
         },
         {
-            content: "the plan sent takes the dialog's width; no amount runs over its label",
+            content:
+                "the plan sent takes the dialog's width; no amount runs over its label",
             trigger: ".modal .o_alma_sent .o_alma_plan[data-plan-code='P3X']",
             run() {
                 const sent = document.querySelector(".modal .o_alma_sent");
@@ -224,13 +248,27 @@ registry.category("web_tour.tours").add("AlmaClinicInvoiceBySms", {
                 if (width < 0.9 * sent.getBoundingClientRect().width) {
                     fail(`The plan is squeezed: ${width} px of ${sent.clientWidth} px`);
                 }
-                for (const row of plan.querySelectorAll(".o_alma_fee_row, .o_alma_installment")) {
-                    const [label, amount] = [row.firstElementChild, row.lastElementChild];
-                    const [a, b] = [label.getBoundingClientRect(), amount.getBoundingClientRect()];
+                for (const row of plan.querySelectorAll(
+                    ".o_alma_fee_row, .o_alma_installment"
+                )) {
+                    const [label, amount] = [
+                        row.firstElementChild,
+                        row.lastElementChild,
+                    ];
+                    const [a, b] = [
+                        label.getBoundingClientRect(),
+                        amount.getBoundingClientRect(),
+                    ];
                     const overlap = a.right > b.left + 0.5 && a.bottom > b.top + 0.5;
                     const rowBox = row.getBoundingClientRect();
-                    if (overlap || b.right > rowBox.right + 0.5 || a.right > rowBox.right + 0.5) {
-                        fail(`"${row.textContent.trim()}" overlaps or runs out of its column`);
+                    if (
+                        overlap ||
+                        b.right > rowBox.right + 0.5 ||
+                        a.right > rowBox.right + 0.5
+                    ) {
+                        fail(
+                            `"${row.textContent.trim()}" overlaps or runs out of its column`
+                        );
                     }
                 }
             },
@@ -239,7 +277,9 @@ registry.category("web_tour.tours").add("AlmaClinicInvoiceBySms", {
             content: "the customer opens the SMS's link and pays on Alma's page",
             trigger: ".modal div[name='payment_url']",
             async run() {
-                const text = document.querySelector(".modal div[name='payment_url']").textContent;
+                const text = document.querySelector(
+                    ".modal div[name='payment_url']"
+                ).textContent;
                 const almaUrl = (text.match(/https?:\/\/\S+\/pay\/[^\s/?#]+/) || [])[0];
                 if (!almaUrl) {
                     fail(`Unexpected Alma page: ${text}`);
@@ -247,7 +287,7 @@ registry.category("web_tour.tours").add("AlmaClinicInvoiceBySms", {
                 await fetch(almaUrl, {
                     method: "POST",
                     mode: "no-cors",
-                    body: new URLSearchParams({ card_number: ACCEPTED_CARD }),
+                    body: new URLSearchParams({card_number: ACCEPTED_CARD}),
                 });
             },
         },
@@ -275,8 +315,10 @@ registry.category("web_tour.tours").add("AlmaClinicInvoiceBySms", {
 registry.category("web_tour.tours").add("AlmaClinicCreditNoteRefund", {
     steps: () => [
         {
-            content: "the credit note of an invoice paid with Alma offers Alma's refund",
-            trigger: ".o_form_view button[name='action_alma_refund']:contains('Rembourser avec Alma')",
+            content:
+                "the credit note of an invoice paid with Alma offers Alma's refund",
+            trigger:
+                ".o_form_view button[name='action_alma_refund']:contains('Rembourser avec Alma')",
             run: "click",
         },
         {
@@ -291,7 +333,8 @@ registry.category("web_tour.tours").add("AlmaClinicCreditNoteRefund", {
         noErrorDialog("no error"),
         {
             content: "the credit note is paid and no longer offers the refund",
-            trigger: ".o_form_view:not(:has(button[name='action_alma_refund'])) .ribbon",
+            trigger:
+                ".o_form_view:not(:has(button[name='action_alma_refund'])) .ribbon",
         },
     ],
 });

@@ -7,9 +7,16 @@
  * Python side (TestClinicCustomer) checks the transactions, Alma's payments and the books.
  */
 
-import { registry } from "@web/core/registry";
-import { DECLINED_CARD, fail, readText } from "@payment_alma/../tests/tours/utils/alma_util";
-import { chooseAlma, onAlmasPage } from "@payment_alma/../tests/tours/utils/alma_web_util";
+import {registry} from "@web/core/registry";
+import {
+    DECLINED_CARD,
+    fail,
+    readText,
+} from "@payment_alma/../tests/tours/utils/alma_util";
+import {
+    chooseAlma,
+    onAlmasPage,
+} from "@payment_alma/../tests/tours/utils/alma_web_util";
 
 function payNow() {
     return [
@@ -29,7 +36,9 @@ function pageSays(expected, notExpected) {
         trigger: "#invoice_content [name='o_alma_payment_outcome']",
         run() {
             const text = readText(
-                document.querySelector("#invoice_content [name='o_alma_payment_outcome']")
+                document.querySelector(
+                    "#invoice_content [name='o_alma_payment_outcome']"
+                )
             );
             if (text !== expected) {
                 fail(`The page says "${text}", not "${expected}"`);
@@ -47,15 +56,18 @@ registry.category("web_tour.tours").add("AlmaClinicCustomerPays", {
     steps: () => [
         // 1. A declined card.
         ...payNow(),
-        ...onAlmasPage({ card: DECLINED_CARD }),
+        ...onAlmasPage({card: DECLINED_CARD}),
         pageSays(
             `Le paiement avec Alma a été refusé : aucun montant n’a été prélevé. ${AGAIN}`,
             "Merci"
         ),
         // 2. Again; on Alma's page the customer gives up and goes back to the clinic.
         ...payNow(),
-        ...onAlmasPage({ givesUp: true }),
-        pageSays(`Vous avez quitté la page d’Alma : rien n’a été payé. ${AGAIN}`, "a été refusé"),
+        ...onAlmasPage({givesUp: true}),
+        pageSays(
+            `Vous avez quitté la page d’Alma : rien n’a été payé. ${AGAIN}`,
+            "a été refusé"
+        ),
         // 3. Once more, paid.
         ...payNow(),
         ...onAlmasPage(),

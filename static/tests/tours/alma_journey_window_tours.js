@@ -1,7 +1,7 @@
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
-import { registry } from "@web/core/registry";
-import { Alma, FRENCH, textsAre } from "@payment_alma/../tests/tours/utils/alma_util";
+import {registry} from "@web/core/registry";
+import {Alma, FRENCH, textsAre} from "@payment_alma/../tests/tours/utils/alma_util";
 
 /*
  * "Payer ici" at the clinic's till with the browser's own window (issue 18, journey 1): the
@@ -28,7 +28,7 @@ function mark(name, value) {
 
 function payHere(outcome) {
     return [
-        Alma.startWith(SPAYING, { words: FRENCH }),
+        Alma.startWith(SPAYING, {words: FRENCH}),
         Alma.addLine("399.00"),
         Alma.clickSend(),
         Alma.dialogIsOpen(),
@@ -37,15 +37,29 @@ function payHere(outcome) {
         Alma.keepFees(),
         Alma.stepIs("mode"),
         textsAre(".o_alma_dialog .o_alma_mode_here .fs-4", ["Payer ici"], "the button"),
-        textsAre(".o_alma_dialog .o_alma_mode_here .small", ["Sur cet appareil"], "its label"),
+        textsAre(
+            ".o_alma_dialog .o_alma_mode_here .small",
+            ["Sur cet appareil"],
+            "its label"
+        ),
         mark("almaRealClick", ".o_alma_dialog .o_alma_mode_here"),
         {
-            content: "the cashier's real click (by the test) sent the payment: the dialog closes",
-            trigger: "body:not(:has(.o_alma_dialog)) .o_alma_status .o_alma_pill_waiting",
+            content:
+                "the cashier's real click (by the test) sent the payment: the dialog closes",
+            trigger:
+                "body:not(:has(.o_alma_dialog)) .o_alma_status .o_alma_pill_waiting",
             timeout: 30000,
         },
-        textsAre(".o_alma_status .o_alma_mode_label", ["Sur cet appareil"], "how the customer pays"),
-        textsAre(".o_alma_status .o_alma_show_here", ["Afficher la page d’Alma"], "the button"),
+        textsAre(
+            ".o_alma_status .o_alma_mode_label",
+            ["Sur cet appareil"],
+            "how the customer pays"
+        ),
+        textsAre(
+            ".o_alma_status .o_alma_show_here",
+            ["Afficher la page d’Alma"],
+            "the button"
+        ),
         {
             content: "the cashier brings Alma's window back over the till",
             trigger: ".o_alma_status .o_alma_show_here",
@@ -53,7 +67,8 @@ function payHere(outcome) {
         },
         {
             content: "no error, the line still waits for the customer",
-            trigger: "body:not(:has(.o_error_dialog)) .o_alma_status .o_alma_pill_waiting",
+            trigger:
+                "body:not(:has(.o_error_dialog)) .o_alma_status .o_alma_pill_waiting",
         },
         mark("almaCustomer", "pay"),
         outcome,

@@ -4,7 +4,7 @@ import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_scre
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
 import * as TicketScreen from "@point_of_sale/../tests/tours/utils/ticket_screen_util";
 import * as Utils from "@point_of_sale/../tests/tours/utils/common";
-import { registry } from "@web/core/registry";
+import {registry} from "@web/core/registry";
 import {
     ACCEPTED_CARD,
     Alma,
@@ -28,7 +28,9 @@ import {
  * payment line, `<stand-in>/pay/<payment id>`).
  */
 
-registry.category("web_tour.tours").add("AlmaSmsHappyPath", { steps: () => smsHappyPath() });
+registry
+    .category("web_tour.tours")
+    .add("AlmaSmsHappyPath", {steps: () => smsHappyPath()});
 
 /** Issue 12, item 5: the same flow at a French till reads French, Odoo's words and ours. */
 const RECEIPT_PRE = ".pos-receipt .pos-payment-terminal-receipt pre";
@@ -37,7 +39,11 @@ registry.category("web_tour.tours").add("AlmaSmsHappyPathFr", {
         smsHappyPath({
             words: FRENCH,
             onPlans: [
-                textsAre(".o_alma_dialog .modal-title", ["Payer en plusieurs fois avec Alma"], "title"),
+                textsAre(
+                    ".o_alma_dialog .modal-title",
+                    ["Payer en plusieurs fois avec Alma"],
+                    "title"
+                ),
                 // The browser's translations are one table for all modules, in no set order:
                 // a term of ours that Odoo translates too must read the same ("Send").
                 textsAre(
@@ -83,10 +89,19 @@ registry.category("web_tour.tours").add("AlmaSmsHappyPathFr", {
                     ["En attente du client"],
                     "the orange pill"
                 ),
-                textsAre(".o_alma_status .o_alma_mode_label", ["Envoyé par SMS"], "the mode"),
+                textsAre(
+                    ".o_alma_status .o_alma_mode_label",
+                    ["Envoyé par SMS"],
+                    "the mode"
+                ),
                 textsAre(".o_alma_status .o_alma_resend", ["Renvoyer"], "Resend"),
                 textsAre(".o_alma_status .o_alma_cancel", ["Annuler"], "Cancel"),
-                noEnglish(".o_alma_status", ["Waiting", "Sent by SMS", "Resend", "Cancel"]),
+                noEnglish(".o_alma_status", [
+                    "Waiting",
+                    "Sent by SMS",
+                    "Resend",
+                    "Cancel",
+                ]),
             ],
             onAccepted: [
                 textsAre(
@@ -94,14 +109,22 @@ registry.category("web_tour.tours").add("AlmaSmsHappyPathFr", {
                     ["Accepté"],
                     "the green pill"
                 ),
-                textsAre(".o_alma_status .o_alma_plan_name", ["Paiement en 3 fois"], "the plan"),
+                textsAre(
+                    ".o_alma_status .o_alma_plan_name",
+                    ["Paiement en 3 fois"],
+                    "the plan"
+                ),
                 textsAre(
                     ".o_alma_status .o_alma_installment span:last-child",
                     ["133,00 €", "133,00 €", "133,00 €"],
                     "the schedule on the line"
                 ),
                 noEnglish(".o_alma_status", ["Accepted", "Waiting", "installments"]),
-                textsAre(".payment-screen .button.next.highlight", ["Valider"], "Odoo's Validate"),
+                textsAre(
+                    ".payment-screen .button.next.highlight",
+                    ["Valider"],
+                    "Odoo's Validate"
+                ),
             ],
             onReceipt: [
                 {
@@ -117,7 +140,10 @@ registry.category("web_tour.tours").add("AlmaSmsHappyPathFr", {
                             fail(`The receipt names the plan "${plan}"`);
                         }
                         const due = /^\d\d\/\d\d\/\d{4} {2}133,00 €$/;
-                        if (schedule.length !== 3 || !schedule.every((line) => due.test(line))) {
+                        if (
+                            schedule.length !== 3 ||
+                            !schedule.every((line) => due.test(line))
+                        ) {
                             fail(`The receipt's schedule: ${JSON.stringify(schedule)}`);
                         }
                     },
@@ -151,8 +177,12 @@ registry.category("web_tour.tours").add("AlmaLinkQr", {
                 content: "the QR code encodes the link",
                 trigger: ".o_alma_status img.o_alma_qr",
                 run() {
-                    const href = document.querySelector("a.o_alma_link").getAttribute("href");
-                    const src = document.querySelector("img.o_alma_qr").getAttribute("src");
+                    const href = document
+                        .querySelector("a.o_alma_link")
+                        .getAttribute("href");
+                    const src = document
+                        .querySelector("img.o_alma_qr")
+                        .getAttribute("src");
                     const expected = `/report/barcode/?barcode_type=QR&value=${encodeURIComponent(
                         href
                     )}&width=200&height=200`;
@@ -167,18 +197,24 @@ registry.category("web_tour.tours").add("AlmaLinkQr", {
                 async run() {
                     const img = document.querySelector("img.o_alma_qr");
                     const response = await fetch(img.src);
-                    if (!response.ok || !response.headers.get("content-type")?.includes("image")) {
+                    if (
+                        !response.ok ||
+                        !response.headers.get("content-type")?.includes("image")
+                    ) {
                         fail(`The QR code does not load: ${response.status}`);
                     }
                 },
             },
-            { content: "a copy button", trigger: ".o_alma_status .o_alma_copy" },
+            {content: "a copy button", trigger: ".o_alma_status .o_alma_copy"},
             {
                 content: "e-mail the link from Odoo",
                 trigger: ".o_alma_status .o_alma_email:not([disabled])",
                 run: "click",
             },
-            { content: "the e-mail is sent", trigger: ".o_alma_status .o_alma_email:contains('E-mail sent')" },
+            {
+                content: "the e-mail is sent",
+                trigger: ".o_alma_status .o_alma_email:contains('E-mail sent')",
+            },
             Alma.customerPays(),
             Alma.isAccepted(),
             PaymentScreen.clickValidate(),
@@ -197,8 +233,8 @@ class FakeWindow {
     constructor(target, features) {
         this.target = target;
         this.features = features;
-        this.location = { href: "about:blank" };
-        this.document = { title: "", body: { textContent: "" } };
+        this.location = {href: "about:blank"};
+        this.document = {title: "", body: {textContent: ""}};
     }
     get closed() {
         return this.#closed;
@@ -220,14 +256,15 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
             Alma.startWith("Consultation"),
             Alma.addLine("399.00"),
             {
-                content: "record the windows the POS opens (a browser test cannot show one)",
+                content:
+                    "record the windows the POS opens (a browser test cannot show one)",
                 trigger: "body",
                 run() {
                     // As a browser does: a window of the same name is reused while open.
                     window.__almaOpenCalls = [];
                     window.__almaOpened = [];
                     window.open = (url, target, features) => {
-                        window.__almaOpenCalls.push({ url, target, features });
+                        window.__almaOpenCalls.push({url, target, features});
                         let popup = window.__almaOpened.find(
                             (known) => known.target === target && !known.closed
                         );
@@ -245,7 +282,8 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
             Alma.clickSend(),
             Alma.send("P3X", "here"),
             {
-                content: "Alma's page is shown in one window over the till, not in a new tab",
+                content:
+                    "Alma's page is shown in one window over the till, not in a new tab",
                 trigger: ".o_alma_status a.o_alma_link",
                 run() {
                     const href = document.querySelector("a.o_alma_link").href;
@@ -255,9 +293,14 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
                     }
                     const [popup] = opened;
                     if (popup.location.href !== href) {
-                        fail(`The window shows ${popup.location.href}, not the link ${href}`);
+                        fail(
+                            `The window shows ${popup.location.href}, not the link ${href}`
+                        );
                     }
-                    if (!/popup/.test(popup.features || "") || popup.target === "_blank") {
+                    if (
+                        !/popup/.test(popup.features || "") ||
+                        popup.target === "_blank"
+                    ) {
                         fail(`Opened as a tab: ${popup.target} ${popup.features}`);
                     }
                     if (popup.closed) {
@@ -266,10 +309,13 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
                 },
             },
             {
-                content: "the line says the customer is paying here, not that it is paid",
+                content:
+                    "the line says the customer is paying here, not that it is paid",
                 trigger: ".o_alma_status .o_alma_pill_waiting",
                 run() {
-                    const mode = document.querySelector(".o_alma_status .o_alma_mode_label");
+                    const mode = document.querySelector(
+                        ".o_alma_status .o_alma_mode_label"
+                    );
                     if (mode?.textContent.includes("Paid")) {
                         fail(`A waiting line reads "${mode.textContent}"`);
                     }
@@ -286,7 +332,9 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
                 run() {
                     const opened = window.__almaOpened;
                     if (opened.length !== 1 || opened[0].focused < 2) {
-                        fail(`${opened.length} windows, focused ${opened[0].focused} times`);
+                        fail(
+                            `${opened.length} windows, focused ${opened[0].focused} times`
+                        );
                     }
                 },
             },
@@ -309,7 +357,9 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
                     const opened = window.__almaOpened;
                     const href = document.querySelector("a.o_alma_link").href;
                     if (opened.length !== 2 || opened[1].location.href !== href) {
-                        fail(`${opened.length} windows, the last on ${opened.at(-1).location.href}`);
+                        fail(
+                            `${opened.length} windows, the last on ${opened.at(-1).location.href}`
+                        );
                     }
                 },
             },
@@ -329,12 +379,17 @@ registry.category("web_tour.tours").add("AlmaPayHere", {
                 content: "Alma's return lands on a page that closes the window",
                 trigger: ".o_alma_status[data-alma-url]",
                 async run() {
-                    const url = document.querySelector(".o_alma_status").dataset.almaUrl;
-                    const { paymentId } = standinOf(url);
-                    const response = await fetch(`/payment/alma/return?pid=${paymentId}`);
+                    const url =
+                        document.querySelector(".o_alma_status").dataset.almaUrl;
+                    const {paymentId} = standinOf(url);
+                    const response = await fetch(
+                        `/payment/alma/return?pid=${paymentId}`
+                    );
                     const page = await response.text();
                     if (!response.ok || !page.includes("o_alma_pos_return")) {
-                        fail(`The return page is not the closing page: ${response.status}`);
+                        fail(
+                            `The return page is not the closing page: ${response.status}`
+                        );
                     }
                     if (!page.includes("window.close()")) {
                         fail("The return page does not close its window");
@@ -359,7 +414,8 @@ registry.category("web_tour.tours").add("AlmaCancelWaiting", {
                 run: "click",
             },
             {
-                content: "the cashier is asked first: the payment will be cancelled at Alma",
+                content:
+                    "the cashier is asked first: the payment will be cancelled at Alma",
                 trigger: ".modal .modal-body:contains('cancelled at Alma')",
             },
             {
@@ -391,7 +447,7 @@ registry.category("web_tour.tours").add("AlmaCancelWaiting", {
                 content: "the line is deleted",
                 trigger: ".payment-screen .paymentlines-empty",
             },
-            { content: "no Alma block left", trigger: "body:not(:has(.o_alma_status))" },
+            {content: "no Alma block left", trigger: "body:not(:has(.o_alma_status))"},
         ].flat(Infinity),
 });
 
@@ -408,7 +464,8 @@ registry.category("web_tour.tours").add("AlmaDeclinedCard", {
                 content: "the pill gives the reason",
                 trigger: ".o_alma_status .o_alma_pill_refused .o_alma_pill_text",
                 run() {
-                    const text = document.querySelector(".o_alma_pill_text").textContent;
+                    const text =
+                        document.querySelector(".o_alma_pill_text").textContent;
                     if (!text.includes("—")) {
                         fail(`The red pill gives no reason: "${text}"`);
                     }
@@ -472,7 +529,10 @@ registry.category("web_tour.tours").add("AlmaBelowMinimum", {
                 trigger: ".o_alma_dialog .o_alma_close",
                 run: "click",
             },
-            { content: "the dialog is closed", trigger: "body:not(:has(.o_alma_dialog))" },
+            {
+                content: "the dialog is closed",
+                trigger: "body:not(:has(.o_alma_dialog))",
+            },
             PaymentScreen.isShown(),
             {
                 content: "the line can be sent again or deleted",
@@ -508,7 +568,11 @@ registry.category("web_tour.tours").add("AlmaInvalidPhone", {
             Alma.dialogIsOpen(),
             Alma.choosePlan("P3X"),
             Alma.stepIs("contact"),
-            { content: "Add a contact", trigger: ".o_alma_dialog .o_alma_contact_add", run: "click" },
+            {
+                content: "Add a contact",
+                trigger: ".o_alma_dialog .o_alma_contact_add",
+                run: "click",
+            },
             {
                 content: "the country is preset to the shop's (France)",
                 trigger: ".o_alma_contact_form select[name='country_id']",
@@ -516,22 +580,36 @@ registry.category("web_tour.tours").add("AlmaInvalidPhone", {
                     const select = document.querySelector(
                         ".o_alma_contact_form select[name='country_id']"
                     );
-                    if (!select.value || !/France/.test(select.selectedOptions[0].textContent)) {
-                        fail(`Country preset: "${select.selectedOptions[0]?.textContent}"`);
+                    if (
+                        !select.value ||
+                        !/France/.test(select.selectedOptions[0].textContent)
+                    ) {
+                        fail(
+                            `Country preset: "${select.selectedOptions[0]?.textContent}"`
+                        );
                     }
                 },
             },
-            fillContact({ ...NEW_CONTACT, mobile: "0123" }),
-            { content: "Save", trigger: ".o_alma_dialog .o_alma_contact_save", run: "click" },
+            fillContact({...NEW_CONTACT, mobile: "0123"}),
+            {
+                content: "Save",
+                trigger: ".o_alma_dialog .o_alma_contact_save",
+                run: "click",
+            },
             {
                 content: "the error is under the phone field",
-                trigger: ".o_alma_contact_form .o_alma_field_error[data-field='mobile']",
+                trigger:
+                    ".o_alma_contact_form .o_alma_field_error[data-field='mobile']",
             },
             {
                 content: "the phone input is marked invalid, the other inputs are not",
                 trigger: ".o_alma_contact_form [name='mobile'].is-invalid",
                 run() {
-                    if (document.querySelector(".o_alma_contact_form [name='email'].is-invalid")) {
+                    if (
+                        document.querySelector(
+                            ".o_alma_contact_form [name='email'].is-invalid"
+                        )
+                    ) {
                         fail("The e-mail is marked invalid");
                     }
                 },
@@ -540,13 +618,20 @@ registry.category("web_tour.tours").add("AlmaInvalidPhone", {
                 content: "cannot go on with the form open",
                 trigger: ".o_alma_dialog:not(:has(.o_alma_next))",
             },
-            fillContact({ mobile: "06 98 76 54 32" }),
-            { content: "Save", trigger: ".o_alma_dialog .o_alma_contact_save", run: "click" },
+            fillContact({mobile: "06 98 76 54 32"}),
+            {
+                content: "Save",
+                trigger: ".o_alma_dialog .o_alma_contact_save",
+                run: "click",
+            },
             {
                 content: "the new contact is saved and selected",
                 trigger: ".o_alma_dialog .o_alma_contact_summary:contains('Marie')",
             },
-            { content: "Next is possible", trigger: ".o_alma_dialog .o_alma_next:not([disabled])" },
+            {
+                content: "Next is possible",
+                trigger: ".o_alma_dialog .o_alma_next:not([disabled])",
+            },
         ].flat(Infinity),
 });
 
@@ -559,10 +644,18 @@ registry.category("web_tour.tours").add("AlmaShopPhoneRefused", {
             Alma.dialogIsOpen(),
             Alma.choosePlan("P3X"),
             Alma.stepIs("contact"),
-            { content: "Add a contact", trigger: ".o_alma_dialog .o_alma_contact_add", run: "click" },
+            {
+                content: "Add a contact",
+                trigger: ".o_alma_dialog .o_alma_contact_add",
+                run: "click",
+            },
             // The shop's own mobile (AlmaPosCommon.shop_mobile).
-            fillContact({ ...NEW_CONTACT, mobile: "06 99 88 77 66" }),
-            { content: "Save", trigger: ".o_alma_dialog .o_alma_contact_save", run: "click" },
+            fillContact({...NEW_CONTACT, mobile: "06 99 88 77 66"}),
+            {
+                content: "Save",
+                trigger: ".o_alma_dialog .o_alma_contact_save",
+                run: "click",
+            },
             {
                 content: "the error says Alma needs the customer's own details",
                 trigger: ".o_alma_contact_form .o_alma_field_error",
@@ -574,7 +667,9 @@ registry.category("web_tour.tours").add("AlmaShopPhoneRefused", {
                         fail("No error on the phone");
                     }
                     if (!/customer|client/i.test(error.textContent)) {
-                        fail(`The error does not talk about the customer: ${error.textContent}`);
+                        fail(
+                            `The error does not talk about the customer: ${error.textContent}`
+                        );
                     }
                 },
             },
@@ -599,10 +694,15 @@ registry.category("web_tour.tours").add("AlmaFeesOffered", {
                 content: "4x: the customer pays a fee",
                 trigger: ".o_alma_dialog .o_alma_customer_total",
                 run() {
-                    const fee = document.querySelector(".o_alma_customer_fee").textContent;
-                    const total = document.querySelector(".o_alma_customer_total").textContent;
+                    const fee =
+                        document.querySelector(".o_alma_customer_fee").textContent;
+                    const total = document.querySelector(
+                        ".o_alma_customer_total"
+                    ).textContent;
                     if (hasAmount(fee, "0.00") || hasAmount(total, "399.00")) {
-                        fail(`4x should have a customer fee (fee ${fee}, total ${total})`);
+                        fail(
+                            `4x should have a customer fee (fee ${fee}, total ${total})`
+                        );
                     }
                 },
             },
@@ -615,15 +715,19 @@ registry.category("web_tour.tours").add("AlmaFeesOffered", {
                 content: "the customer pays exactly the price",
                 trigger: ".o_alma_dialog .o_alma_absorbed_fee",
                 run() {
-                    const fee = document.querySelector(".o_alma_customer_fee").textContent;
-                    const total = document.querySelector(".o_alma_customer_total").textContent;
+                    const fee =
+                        document.querySelector(".o_alma_customer_fee").textContent;
+                    const total = document.querySelector(
+                        ".o_alma_customer_total"
+                    ).textContent;
                     if (!hasAmount(total, "399.00")) {
                         fail(`The customer total is ${total}, not 399.00`);
                     }
                     if (!hasAmount(fee, "0.00")) {
                         fail(`The customer fee is ${fee}, not 0.00`);
                     }
-                    const absorbed = document.querySelector(".o_alma_absorbed_fee").textContent;
+                    const absorbed =
+                        document.querySelector(".o_alma_absorbed_fee").textContent;
                     if (hasAmount(absorbed, "0.00")) {
                         fail("The clinic absorbs no fee");
                     }
@@ -651,7 +755,9 @@ registry.category("web_tour.tours").add("AlmaReloadWaiting", {
                 content: "after the reload, go back to the payment screen if needed",
                 trigger: ".pos .pos-content:has(.product-screen, .payment-screen)",
                 run() {
-                    const pay = document.querySelector(".product-screen .pay-order-button");
+                    const pay = document.querySelector(
+                        ".product-screen .pay-order-button"
+                    );
                     if (pay) {
                         pay.click();
                     }
@@ -662,8 +768,8 @@ registry.category("web_tour.tours").add("AlmaReloadWaiting", {
                 content: "the orange pill is back",
                 trigger: ".o_alma_status .o_alma_pill.o_alma_pill_waiting",
             },
-            { content: "the link is back", trigger: ".o_alma_status a.o_alma_link" },
-            { content: "Cancel is back", trigger: ".o_alma_status .o_alma_cancel" },
+            {content: "the link is back", trigger: ".o_alma_status a.o_alma_link"},
+            {content: "Cancel is back", trigger: ".o_alma_status .o_alma_cancel"},
             Alma.customerPays(),
             Alma.isAccepted(),
             PaymentScreen.clickValidate(),
@@ -680,7 +786,9 @@ registry.category("web_tour.tours").add("AlmaDoubleSend", {
                 content: "press Send twice, fast",
                 trigger: ".paymentlines .send_payment_request",
                 run() {
-                    const button = document.querySelector(".paymentlines .send_payment_request");
+                    const button = document.querySelector(
+                        ".paymentlines .send_payment_request"
+                    );
                     button.click();
                     button.click();
                 },
@@ -704,7 +812,9 @@ registry.category("web_tour.tours").add("AlmaDoubleSend", {
                 content: "click SMS twice, fast",
                 trigger: ".o_alma_dialog .o_alma_mode_sms:not([disabled])",
                 run() {
-                    const button = document.querySelector(".o_alma_dialog .o_alma_mode_sms");
+                    const button = document.querySelector(
+                        ".o_alma_dialog .o_alma_mode_sms"
+                    );
                     button.click();
                     button.click();
                 },
@@ -739,7 +849,8 @@ registry.category("web_tour.tours").add("AlmaDownOnCreate", {
             Alma.keepFees(),
             Alma.chooseMode("sms"),
             {
-                content: "Alma failed: the cashier sees the error and stays in the dialog",
+                content:
+                    "Alma failed: the cashier sees the error and stays in the dialog",
                 trigger: ".o_alma_dialog .o_alma_send_error",
             },
             {
@@ -758,23 +869,32 @@ registry.category("web_tour.tours").add("AlmaDownOnCreate", {
 registry.category("web_tour.tours").add("AlmaIncompleteContact", {
     steps: () =>
         [
-            Alma.startWith("Consultation", { customer: "Paul Durand" }),
+            Alma.startWith("Consultation", {customer: "Paul Durand"}),
             Alma.addLine("399.00"),
             Alma.clickSend(),
             Alma.dialogIsOpen(),
             Alma.choosePlan("P3X"),
             Alma.stepIs("contact"),
             {
-                content: "the customer's contact has no e-mail: the form opens, prefilled",
+                content:
+                    "the customer's contact has no e-mail: the form opens, prefilled",
                 trigger: ".o_alma_contact_form [name='first_name']",
                 run() {
                     const value = (name) =>
-                        document.querySelector(`.o_alma_contact_form [name='${name}']`).value;
-                    if (value("first_name") !== "Paul" || value("last_name") !== "Durand") {
-                        fail(`Not prefilled: ${value("first_name")} ${value("last_name")}`);
+                        document.querySelector(`.o_alma_contact_form [name='${name}']`)
+                            .value;
+                    if (
+                        value("first_name") !== "Paul" ||
+                        value("last_name") !== "Durand"
+                    ) {
+                        fail(
+                            `Not prefilled: ${value("first_name")} ${value("last_name")}`
+                        );
                     }
                     if (!value("mobile") || value("email")) {
-                        fail(`Unexpected mobile/e-mail: ${value("mobile")} / ${value("email")}`);
+                        fail(
+                            `Unexpected mobile/e-mail: ${value("mobile")} / ${value("email")}`
+                        );
                     }
                 },
             },
@@ -782,11 +902,16 @@ registry.category("web_tour.tours").add("AlmaIncompleteContact", {
                 content: "cannot go on before completing it",
                 trigger: ".o_alma_dialog:not(:has(.o_alma_next))",
             },
-            fillContact({ email: "paul.durand@example.com" }),
-            { content: "Save", trigger: ".o_alma_dialog .o_alma_contact_save", run: "click" },
+            fillContact({email: "paul.durand@example.com"}),
+            {
+                content: "Save",
+                trigger: ".o_alma_dialog .o_alma_contact_save",
+                run: "click",
+            },
             {
                 content: "the completed contact is selected",
-                trigger: ".o_alma_dialog .o_alma_contact_summary:contains('paul.durand@example.com')",
+                trigger:
+                    ".o_alma_dialog .o_alma_contact_summary:contains('paul.durand@example.com')",
             },
             Alma.next(),
             Alma.keepFees(),
@@ -826,12 +951,13 @@ registry.category("web_tour.tours").add("AlmaCancelTooLate", {
             Alma.send("P3X", "link"),
             {
                 content: "the customer pays just as the cashier presses Cancel",
-                trigger: ".o_alma_status[data-alma-state='waiting'] .o_alma_cancel:not([disabled])",
+                trigger:
+                    ".o_alma_status[data-alma-state='waiting'] .o_alma_cancel:not([disabled])",
                 async run() {
                     await fetch(almaLinkUrl(), {
                         method: "POST",
                         mode: "no-cors",
-                        body: new URLSearchParams({ card_number: ACCEPTED_CARD }),
+                        body: new URLSearchParams({card_number: ACCEPTED_CARD}),
                     });
                     document.querySelector(".o_alma_status .o_alma_cancel").click();
                 },

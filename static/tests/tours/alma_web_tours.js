@@ -4,8 +4,11 @@
  * link. The form's redirection to Alma is recorded instead of followed: a tour cannot run on
  * another site's page. */
 
-import { registry } from "@web/core/registry";
-import { chooseAlma, onAlmasPage } from "@payment_alma/../tests/tours/utils/alma_web_util";
+import {registry} from "@web/core/registry";
+import {
+    chooseAlma,
+    onAlmasPage,
+} from "@payment_alma/../tests/tours/utils/alma_web_util";
 
 registry.category("web_tour.tours").add("AlmaPaymentLink", {
     steps: () => [
@@ -42,7 +45,8 @@ registry.category("web_tour.tours").add("AlmaShopCheckout", {
         ...chooseAlma("P3X"),
         ...onAlmasPage(),
         {
-            content: "back on the shop: the order is confirmed and the payment accepted",
+            content:
+                "back on the shop: the order is confirmed and the payment accepted",
             trigger: ".oe_website_sale_tx_status .alert-success",
         },
     ],

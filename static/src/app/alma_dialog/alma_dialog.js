@@ -1,9 +1,9 @@
-import { _t } from "@web/core/l10n/translation";
-import { Component, onMounted, onWillDestroy, useState } from "@odoo/owl";
-import { Dialog } from "@web/core/dialog/dialog";
-import { formatFloat } from "@web/core/utils/numbers";
-import { usePos } from "@point_of_sale/app/store/pos_hook";
-import { almaErrorMessage, almaFormatDueDate } from "@payment_alma/app/alma_utils";
+import {_t} from "@web/core/l10n/translation";
+import {Component, onMounted, onWillDestroy, useState} from "@odoo/owl";
+import {Dialog} from "@web/core/dialog/dialog";
+import {formatFloat} from "@web/core/utils/numbers";
+import {usePos} from "@point_of_sale/app/store/pos_hook";
+import {almaErrorMessage, almaFormatDueDate} from "@payment_alma/app/alma_utils";
 
 export const ALMA_CONTACT_FIELDS = [
     "first_name",
@@ -24,7 +24,7 @@ export const ALMA_CONTACT_FIELDS = [
  */
 export class AlmaDialog extends Component {
     static template = "payment_alma.AlmaDialog";
-    static components = { Dialog };
+    static components = {Dialog};
     static props = {
         terminal: Object,
         line: Object,
@@ -78,10 +78,10 @@ export class AlmaDialog extends Component {
     }
     get steps() {
         return [
-            { name: "plans", label: _t("Installment plan") },
-            { name: "contact", label: _t("Customer") },
-            { name: "fees", label: _t("Fees") },
-            { name: "mode", label: _t("Send") },
+            {name: "plans", label: _t("Installment plan")},
+            {name: "contact", label: _t("Customer")},
+            {name: "fees", label: _t("Fees")},
+            {name: "mode", label: _t("Send")},
         ];
     }
     stepIndex(name) {
@@ -100,7 +100,7 @@ export class AlmaDialog extends Component {
                 ...args,
             ]);
         } catch (error) {
-            return { error: almaErrorMessage(error), failed: true };
+            return {error: almaErrorMessage(error), failed: true};
         }
     }
 
@@ -133,7 +133,8 @@ export class AlmaDialog extends Component {
             return offer.offered;
         }
         return (
-            (this.state.offeredOffers || []).find((o) => o.plan_id === offer.plan_id) || offer
+            (this.state.offeredOffers || []).find((o) => o.plan_id === offer.plan_id) ||
+            offer
         );
     }
     /** What the customer pays on top of the price (nothing when the clinic offers the fees). */
@@ -146,7 +147,9 @@ export class AlmaDialog extends Component {
         return this.finalOffer?.customer_interest || 0;
     }
     get canOfferFees() {
-        return Boolean(this.selectedOffer && this.selectedOffer.customer_total_cost > 0);
+        return Boolean(
+            this.selectedOffer && this.selectedOffer.customer_total_cost > 0
+        );
     }
     /**
      * The annual rate Alma gives for a plan that costs the customer something (French consumer
@@ -158,13 +161,17 @@ export class AlmaDialog extends Component {
             return "";
         }
         // A no-break space before "%", as French writes it ("12,00 %").
-        return `${formatFloat(rate, { digits: [false, 2] })}\u00a0%`;
+        return `${formatFloat(rate, {digits: [false, 2]})}\u00a0%`;
     }
     get selectedContact() {
-        return this.state.contacts.find((contact) => contact.id === this.state.contactId);
+        return this.state.contacts.find(
+            (contact) => contact.id === this.state.contactId
+        );
     }
     countryName(countryId) {
-        return this.state.countries.find((country) => country.id === countryId)?.name || "";
+        return (
+            this.state.countries.find((country) => country.id === countryId)?.name || ""
+        );
     }
     contactAddress(contact) {
         const city = [contact.zip, contact.city].filter(Boolean).join(" ");
@@ -177,7 +184,9 @@ export class AlmaDialog extends Component {
         return contact?.mobile_display || contact?.mobile || "";
     }
     contactLabel(contact) {
-        const label = [contact.name, this.contactMobile(contact)].filter(Boolean).join(" — ");
+        const label = [contact.name, this.contactMobile(contact)]
+            .filter(Boolean)
+            .join(" — ");
         return contact.is_complete ? label : _t("%s (incomplete)", label);
     }
 
@@ -188,7 +197,11 @@ export class AlmaDialog extends Component {
     async loadOffers() {
         this.state.step = "loading";
         this.state.loadError = "";
-        const result = await this.rpc("alma_get_offers", [this.amount, this.partnerId, false]);
+        const result = await this.rpc("alma_get_offers", [
+            this.amount,
+            this.partnerId,
+            false,
+        ]);
         if (this.closed) {
             return;
         }
@@ -203,7 +216,7 @@ export class AlmaDialog extends Component {
         // The till's own countries (the POS loads them all), for the address form.
         this.state.countries = this.pos.models["res.country"]
             .getAll()
-            .map(({ id, name, code }) => ({ id, name, code }))
+            .map(({id, name, code}) => ({id, name, code}))
             .sort((a, b) => a.name.localeCompare(b.name));
         this.state.defaultCountryId = result.default_country_id || false;
         this.state.contactId =
@@ -256,7 +269,8 @@ export class AlmaDialog extends Component {
         }
         const companyCountry = this.pos.company?.country_id;
         const byCompany =
-            companyCountry && this.state.countries.find((c) => c.id === companyCountry.id);
+            companyCountry &&
+            this.state.countries.find((c) => c.id === companyCountry.id);
         const france = this.state.countries.find((c) => c.code === "FR");
         return (byCompany || france || this.state.countries[0])?.id || false;
     }
@@ -325,7 +339,7 @@ export class AlmaDialog extends Component {
                 return;
             }
             if (!result || result.failed) {
-                this.state.formErrors = { _general: result?.error || "" };
+                this.state.formErrors = {_general: result?.error || ""};
                 return;
             }
             if (result.errors) {
@@ -333,7 +347,7 @@ export class AlmaDialog extends Component {
                 return;
             }
             if (result.error) {
-                this.state.formErrors = { _general: result.error };
+                this.state.formErrors = {_general: result.error};
                 return;
             }
             const contact = result.contact;
@@ -355,7 +369,9 @@ export class AlmaDialog extends Component {
     }
 
     get contactReady() {
-        return Boolean(this.selectedContact && this.selectedContact.is_complete && !this.state.form);
+        return Boolean(
+            this.selectedContact && this.selectedContact.is_complete && !this.state.form
+        );
     }
 
     // -------------------------------------------------------------------------------------
@@ -376,21 +392,29 @@ export class AlmaDialog extends Component {
         }
         this.state.busy = true;
         try {
-            const result = await this.rpc("alma_get_offers", [this.amount, this.partnerId, true]);
+            const result = await this.rpc("alma_get_offers", [
+                this.amount,
+                this.partnerId,
+                true,
+            ]);
             if (this.closed) {
                 return;
             }
             if (!result || result.error) {
-                this.state.feesError = result?.error || _t("Alma could not be reached.");
+                this.state.feesError =
+                    result?.error || _t("Alma could not be reached.");
                 this.state.feesOffered = false;
                 ev.target.checked = false;
                 return;
             }
             this.state.offeredOffers = result.offers || [];
-            const variant = this.state.offeredOffers.find((o) => o.plan_id === offer.plan_id);
+            const variant = this.state.offeredOffers.find(
+                (o) => o.plan_id === offer.plan_id
+            );
             if (!variant || !variant.eligible) {
                 this.state.feesError =
-                    variant?.reason || _t("Alma does not allow offering the fees on this plan.");
+                    variant?.reason ||
+                    _t("Alma does not allow offering the fees on this plan.");
                 this.state.feesOffered = false;
                 ev.target.checked = false;
                 return;
@@ -470,7 +494,8 @@ export class AlmaDialog extends Component {
         this.state.busy = true;
         this.state.sendError = "";
         // "Pay here": the window opens on the click itself, or the browser would block it.
-        const popup = mode === "here" ? this.props.terminal.openHereWindow(this.line.uuid) : null;
+        const popup =
+            mode === "here" ? this.props.terminal.openHereWindow(this.line.uuid) : null;
         let payment = false;
         try {
             const order = this.order;
@@ -490,7 +515,8 @@ export class AlmaDialog extends Component {
                 },
             ]);
             if (!result || result.error || !result.payment) {
-                this.state.sendError = result?.error || _t("Alma did not create the payment.");
+                this.state.sendError =
+                    result?.error || _t("Alma did not create the payment.");
                 return;
             }
             payment = result.payment;
@@ -507,7 +533,7 @@ export class AlmaDialog extends Component {
         }
         if (this.destroyed) {
             // Closed (Escape, ×) while Alma was creating the payment: the line still waits.
-            this.props.terminal.handleStatus(payment, { fresh: true });
+            this.props.terminal.handleStatus(payment, {fresh: true});
             return;
         }
         this.closed = true;

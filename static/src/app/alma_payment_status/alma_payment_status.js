@@ -1,6 +1,6 @@
-import { _t } from "@web/core/l10n/translation";
-import { Component, onMounted, onWillUnmount, useState } from "@odoo/owl";
-import { browser } from "@web/core/browser/browser";
+import {_t} from "@web/core/l10n/translation";
+import {Component, onMounted, onWillUnmount, useState} from "@odoo/owl";
+import {browser} from "@web/core/browser/browser";
 import {
     almaFormatDueDate,
     almaFormatDuration,
@@ -21,7 +21,12 @@ export class AlmaPaymentStatus extends Component {
     };
 
     setup() {
-        this.state = useState({ now: Date.now(), busy: false, copied: false, emailed: false });
+        this.state = useState({
+            now: Date.now(),
+            busy: false,
+            copied: false,
+            emailed: false,
+        });
         let timer = null;
         onMounted(() => {
             timer = setInterval(() => {
@@ -78,7 +83,10 @@ export class AlmaPaymentStatus extends Component {
     }
     get showQr() {
         const payment = this.payment;
-        return this.showLink && (payment.send_mode === "link" || Boolean(payment.sms_error));
+        return (
+            this.showLink &&
+            (payment.send_mode === "link" || Boolean(payment.sms_error))
+        );
     }
     get qrSrc() {
         return almaQrCodeUrl(this.payment.url);
@@ -131,7 +139,9 @@ export class AlmaPaymentStatus extends Component {
 
     onEmail() {
         return this.whileBusy(async () => {
-            const result = await this.terminal._callOrShow("alma_send_email", [this.line.uuid]);
+            const result = await this.terminal._callOrShow("alma_send_email", [
+                this.line.uuid,
+            ]);
             if (result && result.error) {
                 this.terminal._showError(result.error);
             } else if (result) {

@@ -1,7 +1,7 @@
-import { _t } from "@web/core/l10n/translation";
-import { Component } from "@odoo/owl";
-import { Dialog } from "@web/core/dialog/dialog";
-import { almaFormatDate } from "@payment_alma/app/alma_utils";
+import {_t} from "@web/core/l10n/translation";
+import {Component} from "@odoo/owl";
+import {Dialog} from "@web/core/dialog/dialog";
+import {almaFormatDate} from "@payment_alma/app/alma_utils";
 
 /**
  * Before a refund through Alma: the sale's Alma payment (plan, contact, amount), what is
@@ -10,7 +10,7 @@ import { almaFormatDate } from "@payment_alma/app/alma_utils";
  */
 export class AlmaRefundDialog extends Component {
     static template = "payment_alma.AlmaRefundDialog";
-    static components = { Dialog };
+    static components = {Dialog};
     static props = {
         preview: Object,
         getPayload: Function,
@@ -33,7 +33,9 @@ export class AlmaRefundDialog extends Component {
             parts.push(this.payment.contact_name);
         }
         if (this.payment.accepted_date) {
-            parts.push(_t("accepted on %s", this.formatDate(this.payment.accepted_date)));
+            parts.push(
+                _t("accepted on %s", this.formatDate(this.payment.accepted_date))
+            );
         }
         return parts.join(" · ");
     }

@@ -1,5 +1,5 @@
-import { _t } from "@web/core/l10n/translation";
-import { Component, useState } from "@odoo/owl";
+import {_t} from "@web/core/l10n/translation";
+import {Component, useState} from "@odoo/owl";
 
 /**
  * What the cashier sees under a refund order's Alma line once the refund was asked: the pill
@@ -13,7 +13,7 @@ export class AlmaRefundStatus extends Component {
     };
 
     setup() {
-        this.state = useState({ busy: false });
+        this.state = useState({busy: false});
     }
 
     get line() {
@@ -29,10 +29,12 @@ export class AlmaRefundStatus extends Component {
         return Boolean(this.refund) && this.line.get_payment_status() !== "waiting";
     }
     get pillClass() {
-        return {
-            done: "o_alma_pill_accepted",
-            asked: "o_alma_pill_waiting",
-        }[this.refund.state] || "o_alma_pill_refused";
+        return (
+            {
+                done: "o_alma_pill_accepted",
+                asked: "o_alma_pill_waiting",
+            }[this.refund.state] || "o_alma_pill_refused"
+        );
     }
     get pillText() {
         const refund = this.refund;
@@ -79,6 +81,9 @@ export class AlmaRefundStatus extends Component {
 
     /** The line stops waiting (the refund stays asked at Alma, found again by Retry). */
     onStopWaiting() {
-        return this.terminal.send_payment_cancel(this.line.pos_order_id, this.line.uuid);
+        return this.terminal.send_payment_cancel(
+            this.line.pos_order_id,
+            this.line.uuid
+        );
     }
 }

@@ -27,7 +27,8 @@ export function hasAmount(text, amount) {
 }
 
 export function countAmount(text, amount) {
-    return (text.replace(/[\u00a0\u202f]/g, " ").match(amountRegex(amount, "g")) || []).length;
+    return (text.replace(/[\u00a0\u202f]/g, " ").match(amountRegex(amount, "g")) || [])
+        .length;
 }
 
 export function almaLinkUrl() {
@@ -47,7 +48,7 @@ export function standinOf(url) {
     if (!match) {
         fail(`Unexpected Alma payment link: ${url}`);
     }
-    return { base: parsed.origin, paymentId: match[1] };
+    return {base: parsed.origin, paymentId: match[1]};
 }
 
 /** The texts of Odoo's till and ours that the steps look for, in the cashier's language. */
@@ -78,7 +79,9 @@ export function textsAre(selector, expected, what = selector, trigger = selector
         run() {
             const texts = [...document.querySelectorAll(selector)].map(readText);
             if (JSON.stringify(texts) !== JSON.stringify(expected)) {
-                fail(`${what} reads ${JSON.stringify(texts)}, not ${JSON.stringify(expected)}`);
+                fail(
+                    `${what} reads ${JSON.stringify(texts)}, not ${JSON.stringify(expected)}`
+                );
             }
         },
     };
@@ -90,7 +93,9 @@ export function noEnglish(selector, english, what = selector) {
         content: `${what}: nothing of ours in English`,
         trigger: selector,
         run() {
-            const text = [...document.querySelectorAll(selector)].map(readText).join(" ");
+            const text = [...document.querySelectorAll(selector)]
+                .map(readText)
+                .join(" ");
             const found = english.filter((term) => text.includes(term));
             if (found.length) {
                 fail(`${what} shows English (${found.join(", ")}): ${text}`);
@@ -100,14 +105,20 @@ export function noEnglish(selector, english, what = selector) {
 }
 
 export const Alma = {
-    startWith(product, { customer = "Jean Martin", openRegister = true, words = ENGLISH } = {}) {
+    startWith(
+        product,
+        {customer = "Jean Martin", openRegister = true, words = ENGLISH} = {}
+    ) {
         return [
             Chrome.startPoS(),
             openRegister ? [Dialog.confirm(words.openRegister)] : [],
             ProductScreen.clickDisplayedProduct(product),
             ProductScreen.selectedOrderlineHas(product, words.oneUnit),
             customer
-                ? [ProductScreen.clickPartnerButton(), ProductScreen.clickCustomer(customer)]
+                ? [
+                      ProductScreen.clickPartnerButton(),
+                      ProductScreen.clickCustomer(customer),
+                  ]
                 : [],
             ProductScreen.clickPayButton(),
         ].flat(Infinity);
@@ -143,7 +154,7 @@ export const Alma = {
         ];
     },
     dialogIsOpen() {
-        return [{ content: "the Alma dialog is open", trigger: ".modal .o_alma_dialog" }];
+        return [{content: "the Alma dialog is open", trigger: ".modal .o_alma_dialog"}];
     },
     stepIs(step) {
         return [
@@ -214,7 +225,10 @@ export const Alma = {
     },
     isWaiting() {
         return [
-            { content: "the Alma dialog is closed", trigger: "body:not(:has(.o_alma_dialog))" },
+            {
+                content: "the Alma dialog is closed",
+                trigger: "body:not(:has(.o_alma_dialog))",
+            },
             {
                 content: "the pill is orange",
                 trigger: ".o_alma_status .o_alma_pill.o_alma_pill_waiting",
@@ -223,14 +237,16 @@ export const Alma = {
                 content: "the time left before the link expires is shown",
                 trigger: ".o_alma_status .o_alma_time_left",
                 run() {
-                    const text = document.querySelector(".o_alma_time_left").textContent.trim();
+                    const text = document
+                        .querySelector(".o_alma_time_left")
+                        .textContent.trim();
                     if (!/^\d\d:\d\d$|\d+ ?h|\d+ ?d/.test(text)) {
                         fail(`Unexpected time left: "${text}"`);
                     }
                 },
             },
-            { content: "Cancel is offered", trigger: ".o_alma_status .o_alma_cancel" },
-            { content: "Resend is offered", trigger: ".o_alma_status .o_alma_resend" },
+            {content: "Cancel is offered", trigger: ".o_alma_status .o_alma_cancel"},
+            {content: "Resend is offered", trigger: ".o_alma_status .o_alma_resend"},
         ];
     },
     customerPays(card = ACCEPTED_CARD) {
@@ -242,7 +258,7 @@ export const Alma = {
                     await fetch(almaLinkUrl(), {
                         method: "POST",
                         mode: "no-cors",
-                        body: new URLSearchParams({ card_number: card }),
+                        body: new URLSearchParams({card_number: card}),
                     });
                 },
             },
@@ -254,7 +270,7 @@ export const Alma = {
                 content: "the payment link expires on Alma's side",
                 trigger: ".o_alma_status[data-alma-state='waiting'][data-alma-url]",
                 async run() {
-                    const { base, paymentId } = standinOf(almaLinkUrl());
+                    const {base, paymentId} = standinOf(almaLinkUrl());
                     await fetch(`${base}/_standin/payments/${paymentId}/expire`, {
                         method: "POST",
                         mode: "no-cors",
@@ -272,10 +288,13 @@ export const Alma = {
             },
             {
                 content: "the line is paid",
-                trigger: ".paymentlines .paymentline:has(.payment-name:contains('Alma'))",
+                trigger:
+                    ".paymentlines .paymentline:has(.payment-name:contains('Alma'))",
                 run() {
                     if (document.querySelector(".o_alma_cancel, .o_alma_link")) {
-                        fail("Cancel or the link is still shown on an accepted payment");
+                        fail(
+                            "Cancel or the link is still shown on an accepted payment"
+                        );
                     }
                 },
             },
@@ -313,7 +332,9 @@ export const Alma = {
                     ).textContent;
                     const planName = window.__almaPlanName;
                     if (planName && !text.includes(planName)) {
-                        fail(`The receipt does not name the plan "${planName}": ${text}`);
+                        fail(
+                            `The receipt does not name the plan "${planName}": ${text}`
+                        );
                     }
                     if (countAmount(text, amount) !== times) {
                         fail(`The receipt should show ${times} × ${amount}: ${text}`);
@@ -355,7 +376,9 @@ export function checkScheduleOfPlan(code, amount, times) {
                 fail(`Plan ${code} shows ${installments.length} installments`);
             }
             for (const installment of installments) {
-                const text = installment.querySelector(".o_alma_installment_amount").textContent;
+                const text = installment.querySelector(
+                    ".o_alma_installment_amount"
+                ).textContent;
                 if (!hasAmount(text, amount)) {
                     fail(`Plan ${code}: installment of ${text}, not ${amount}`);
                 }
@@ -378,7 +401,7 @@ export function smsHappyPath({
     onReceipt = [],
 } = {}) {
     return [
-        Alma.startWith("Consultation", { words }),
+        Alma.startWith("Consultation", {words}),
         Alma.addLine("399.00"),
         Alma.clickSend(),
         Alma.dialogIsOpen(),
@@ -394,12 +417,17 @@ export function smsHappyPath({
         Alma.stepIs("fees"),
         {
             content: "3x has no customer fee: nothing to offer",
-            trigger: ".o_alma_dialog .o_alma_fees_client:not(:has(.o_alma_fees_offered))",
+            trigger:
+                ".o_alma_dialog .o_alma_fees_client:not(:has(.o_alma_fees_offered))",
             run() {
                 if (document.querySelector(".o_alma_fees_offered")) {
-                    fail("'Offered to the client' is shown for a plan without customer fee");
+                    fail(
+                        "'Offered to the client' is shown for a plan without customer fee"
+                    );
                 }
-                const total = document.querySelector(".o_alma_customer_total").textContent;
+                const total = document.querySelector(
+                    ".o_alma_customer_total"
+                ).textContent;
                 if (!hasAmount(total, "399.00")) {
                     fail(`The customer total is ${total}`);
                 }

@@ -1,4 +1,4 @@
-import { ACCEPTED_CARD, fail } from "@payment_alma/../tests/tours/utils/alma_util";
+import {ACCEPTED_CARD, fail} from "@payment_alma/../tests/tours/utils/alma_util";
 
 /* Odoo's payment form with Alma: the customer picks a plan inline, pays on the stand-in's page
  * (a real POST to the stand-in, as the POS tours do), and comes back through Alma's return
@@ -70,7 +70,7 @@ async function clickPayAndGetAlmaUrl() {
  * The customer is sent to Alma's page, then pays with `card` and comes back by Alma's return
  * link, or (`givesUp`) goes back to the business by Alma's "give up" link.
  */
-export function onAlmasPage({ card = ACCEPTED_CARD, givesUp = false } = {}) {
+export function onAlmasPage({card = ACCEPTED_CARD, givesUp = false} = {}) {
     return [
         {
             content: givesUp
@@ -83,7 +83,7 @@ export function onAlmasPage({ card = ACCEPTED_CARD, givesUp = false } = {}) {
                 if (!match) {
                     fail(`Unexpected Alma page: ${almaUrl}`);
                 }
-                const page = await fetch(almaUrl, { mode: "no-cors" });
+                const page = await fetch(almaUrl, {mode: "no-cors"});
                 if (page.type !== "opaque" && !page.ok) {
                     fail(`Alma's page answered ${page.status}`);
                 }
@@ -95,7 +95,7 @@ export function onAlmasPage({ card = ACCEPTED_CARD, givesUp = false } = {}) {
                 await fetch(almaUrl, {
                     method: "POST",
                     mode: "no-cors",
-                    body: new URLSearchParams({ card_number: card }),
+                    body: new URLSearchParams({card_number: card}),
                 });
                 // Alma's return link: its return_url with `pid` appended.
                 window.location.href = `/payment/alma/return?pid=${match[1]}`;

@@ -241,6 +241,15 @@ class TestAlmaPayment(AlmaPosCommon):
         self.assertEqual(activity.summary, "Refund at Alma")
         with self.assertRaises(AccessError):
             payment.with_user(self.pos_user).action_alma_refund_mismatch()
+        # Another clinic's accounting manager, with this payment's id: not theirs.
+        other = self.setup_other_company(name="Autre clinique")['company']
+        stranger = self.env['res.users'].create({
+            'name': "Autre comptable", 'login': 'alma_other_manager',
+            'company_id': other.id, 'company_ids': other.ids,
+            'groups_id': [(6, 0, self.env.ref('account.group_account_manager').ids)],
+        })
+        with self.assertRaises(AccessError):
+            payment.with_user(stranger).action_alma_refund_mismatch()
         self.assertEqual(self.alma_requests('POST', f'/v1/payments/{payment.alma_id}/refund'), 0)
         payment.with_user(self.accounting_manager).action_alma_refund_mismatch()
         self.env.invalidate_all()

@@ -5,7 +5,7 @@ import uuid
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from odoo.addons.payment_alma.models.alma_payment import LOST_ANSWER_GRACE
+from odoo.addons.payment_alma.models.alma_payment_send import LOST_ANSWER_GRACE
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.locking import own_transaction_locked
 from odoo.addons.payment_alma.utils.money import from_cents, without_cents_fields

@@ -5,7 +5,7 @@ import uuid
 import requests
 from lxml import etree
 
-from odoo import Command, fields
+from odoo import Command, fields, http
 from odoo.tests import HttpCase, new_test_user
 from odoo.tools.safe_eval import safe_eval
 
@@ -16,6 +16,12 @@ from odoo.addons.payment_alma.alma_standin import StandIn
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
 _standin = None
+
+# CPython 3.11.7's AST constructor is not thread-safe (python/cpython#106905, "AST constructor
+# recursion depth mismatch"): a browser's first requests, served in parallel, each parse every
+# add-on's manifest to find Odoo's static files, and one of them may fail (seen once in a
+# tour). Parsed once here, before any browser: Odoo keeps them.
+http.root.statics  # noqa: B018  # pylint: disable=pointless-statement
 
 
 def get_standin():

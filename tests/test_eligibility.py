@@ -28,7 +28,7 @@ class TestEligibility(AlmaCommon):
         self.assertEqual(offer['customer_fee_cents'], 0)
         self.assertEqual(offer['merchant_fee_cents'], 1157)
         self.assertEqual(offer['merchant_fee_vat_cents'], 231)
-        self.assertEqual(offer['merchant_fee_total_cents'], 1388)
+        self.assertEqual(offer['clinic_fee_total_cents'], 1388)
         self.assertEqual(offer['net_cents'], 39900 - 1388)
 
     def test_100_in_3x_puts_the_odd_cent_first(self):

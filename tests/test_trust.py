@@ -260,8 +260,8 @@ class TestTrust(AlmaPosCommon):
         self.standin.pay(payment.alma_id)
         self.method.alma_get_status(line_uuid)  # Accepted: a final state.
         reads = self.alma_requests('GET', f'/v1/payments/{payment.alma_id}')
-        with patch('odoo.addons.payment_alma.models.alma_payment.NOTIFICATION_INTERVAL_SECONDS',
-                   0):
+        with patch('odoo.addons.payment_alma.models.alma_payment_state.'
+                   'NOTIFICATION_INTERVAL_SECONDS', 0):
             for _replay in range(3):
                 self.assertEqual(self.alma_notify(payment.alma_id).status_code, 200)
         self.assertEqual(self.alma_requests('GET', f'/v1/payments/{payment.alma_id}'), reads)

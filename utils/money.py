@@ -3,7 +3,13 @@
 The add-on's one pure money module: no `env`, tested with plain values.
 """
 
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+
+import pytz
+
+# Alma's due dates are days in France: its timestamps are read in Paris time.
+ALMA_TZ = pytz.timezone('Europe/Paris')
 
 
 def to_cents(amount):
@@ -59,6 +65,51 @@ def merchant_fee_estimate(amount_cents, fee_plan, covers_all_fees=False):
     covered = fee_from_rates(
         amount_cents, fee_plan.get('customer_fee_variable'), fee_plan.get('customer_fee_fixed'))
     return own + covered, covered
+
+
+def offer_figures(result, amount_cents, fee_plan, fees_offered, vat_rate):
+    """Return what an eligible plan costs whom, from Alma's eligibility `result` for an amount
+    (in cents): the schedule, the customer's fee, interest and total, the clinic's fee, its VAT
+    and the net. Every figure in cents, so that they add up exactly.
+
+    The customer pays the purchase amount plus Alma's `customer_total_cost_amount`, the whole
+    cost of the credit (fees and interest); the schedule adds up to that total. With
+    `fees_offered` (asked with `merchant_covers_all_fees`) Alma charges the customer no fee: the
+    clinic's fee is estimated with the plan's merchant and customer rates
+    (`merchant_fee_estimate`), until the payment gives Alma's own.
+    """
+    customer_fee = int(result.get('customer_fee') or 0)
+    merchant_fee, covered_fee = merchant_fee_estimate(amount_cents, fee_plan, fees_offered)
+    merchant_fee_vat = vat_on(merchant_fee, vat_rate)
+    schedule, interest = [], 0
+    for installment in result.get('payment_plan') or []:
+        total = installment.get('total_amount')
+        if total is None:
+            total = sum(int(installment.get(key) or 0) for key in (
+                'purchase_amount', 'customer_fee', 'customer_interest'))
+        interest += int(installment.get('customer_interest') or 0)
+        schedule.append({
+            'date': datetime.fromtimestamp(installment['due_date'], tz=ALMA_TZ).date(),
+            'amount_cents': int(total),
+            'amount': from_cents(total),
+        })
+    total_cost = result.get('customer_total_cost_amount')
+    total_cost = int(total_cost) if total_cost is not None else customer_fee + interest
+    rate = result.get('annual_interest_rate')
+    return {
+        'schedule': schedule,
+        'customer_fee_cents': customer_fee,
+        'customer_interest_cents': max(total_cost - customer_fee, 0),
+        'customer_total_cost_cents': total_cost,
+        'customer_total_cents': amount_cents + total_cost,
+        # Alma gives the rate in basis points (100 = 1 %); None when it gives none.
+        'annual_interest_rate': rate / 100 if isinstance(rate, int | float) else None,
+        'absorbed_fee_cents': covered_fee,
+        'merchant_fee_cents': merchant_fee,
+        'merchant_fee_vat_cents': merchant_fee_vat,
+        'clinic_fee_total_cents': merchant_fee + merchant_fee_vat,
+        'net_cents': net_cents(amount_cents, merchant_fee, merchant_fee_vat),
+    }
 
 
 def without_cents_fields(model, descriptions):

@@ -89,3 +89,52 @@ def test_a_month_adds_up_to_the_cent():
     total_net = sum(money.net_cents(*line) for line in lines)
     assert total_net == sum(g for g, _f, _v in lines) - sum(f for _g, f, _v in lines) \
         - sum(v for _g, _f, v in lines)
+
+
+def _eligibility(installments, *, customer_fee=0, interest=0):
+    """An eligible plan of Alma's answer (`POST /v2/payments/eligibility`) for 399 €, the
+    first installment on 23 Nov 2026 at midnight in Paris (23:00 UTC the day before)."""
+    first_due = 1795388400  # 2026-11-22 23:00 UTC
+    amounts = [39900 // installments + (1 if i < 39900 % installments else 0)
+               for i in range(installments)]
+    plan = [{'due_date': first_due + 30 * 86400 * i, 'purchase_amount': amount,
+             'customer_fee': customer_fee if i == 0 else 0,
+             'customer_interest': interest if i == 0 else 0}
+            for i, amount in enumerate(amounts)]
+    return {'eligible': True, 'installments_count': installments, 'payment_plan': plan,
+            'customer_fee': customer_fee, 'annual_interest_rate': 1990 if interest else 0}
+
+
+def test_an_offer_adds_up_to_the_cent_and_its_dates_are_days_in_paris():
+    plan = {'merchant_fee_variable': 380, 'merchant_fee_fixed': 0,
+            'customer_fee_variable': 0, 'customer_fee_fixed': 0}
+    figures = money.offer_figures(_eligibility(3), 39900, plan, False, 20.0)
+    assert [line['amount_cents'] for line in figures['schedule']] == [13300, 13300, 13300]
+    assert str(figures['schedule'][0]['date']) == '2026-11-23'  # Not the UTC day, the 22nd.
+    assert figures['customer_total_cents'] == 39900 == sum(
+        line['amount_cents'] for line in figures['schedule'])
+    assert (figures['merchant_fee_cents'], figures['merchant_fee_vat_cents']) == (1516, 303)
+    assert figures['net_cents'] == 39900 - 1516 - 303
+    assert figures['clinic_fee_total_cents'] == 1516 + 303
+
+
+def test_the_customer_pays_the_fees_and_interest_alma_gives():
+    figures = money.offer_figures(_eligibility(4, customer_fee=1234, interest=567), 39900,
+                                  {}, False, 20.0)
+    assert figures['customer_fee_cents'] == 1234
+    assert figures['customer_interest_cents'] == 567
+    assert figures['customer_total_cents'] == 39900 + 1234 + 567 == sum(
+        line['amount_cents'] for line in figures['schedule'])
+    assert figures['annual_interest_rate'] == 19.9
+    # Alma's own total cost of the credit wins over the sum of the installments' parts.
+    answer = dict(_eligibility(4, customer_fee=1234), customer_total_cost_amount=1300)
+    assert money.offer_figures(answer, 39900, {}, False, 20.0)['customer_interest_cents'] == 66
+
+
+def test_offered_fees_are_the_clinics():
+    plan = {'merchant_fee_variable': 100, 'merchant_fee_fixed': 0,
+            'customer_fee_variable': 143, 'customer_fee_fixed': 0}
+    figures = money.offer_figures(_eligibility(2), 39900, plan, True, 20.0)
+    assert figures['customer_fee_cents'] == 0
+    assert figures['absorbed_fee_cents'] == 571
+    assert figures['merchant_fee_cents'] == 399 + 571

@@ -209,16 +209,6 @@ class AccountMove(models.Model):
                 self.amount_residual, is_refund=True, invoice_ids=[Command.set(self.ids)])
             refund_tx._log_sent_message()
         refund_tx = tx._alma_refund_through(refund_tx, key=f'move:{self.id}')
-        amount = -refund_tx.amount
-        done = refund_tx.state == 'done'
-        return {
-            'type': 'ir.actions.client',
-            'tag': 'display_notification',
-            'params': {
-                'type': 'success' if done else 'warning',
-                'message': self.env._(
-                    "Alma refunds %s to the customer; it takes it back from its next transfer.",
-                    self.currency_id.format(amount)) if done else refund_tx.state_message,
-                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
-            },
-        }
+        return self.env['alma.payment']._alma_refund_notification(
+            refund_tx.state == 'done', -refund_tx.amount, self.currency_id,
+            refund_tx.state_message)

@@ -150,13 +150,15 @@ class AlmaPaymentRefund(models.Model):
             transaction.action_refund(amount_to_refund=from_cents(left_cents))
             refund_tx = transaction.child_transaction_ids.sorted('id')[-1:]
             return self._alma_refund_notification(
-                refund_tx.state == 'done', left_cents, refund_tx.state_message)
+                refund_tx.state == 'done', from_cents(left_cents), self.currency_id,
+                refund_tx.state_message)
         # Up to what is left now: a double click finds this refund again.
         result = self.env['alma.refund']._alma_refund_for(
             self, key=f'button:{self.id}:{self.amount_refunded_cents}')
         if result['state'] != 'done':
             raise UserError(result['error'])
-        return self._alma_refund_notification(True, result['amount_cents'], '')
+        return self._alma_refund_notification(
+            True, from_cents(result['amount_cents']), self.currency_id, '')
 
     # === An accepted payment whose amount is not the sale's: refunded at Alma === #
 
@@ -195,7 +197,8 @@ class AlmaPaymentRefund(models.Model):
         result = self._alma_refund_mismatch()
         if result['state'] != 'done':
             raise UserError(result['error'])
-        return self._alma_refund_notification(True, result['amount_cents'], '')
+        return self._alma_refund_notification(
+            True, from_cents(result['amount_cents']), self.currency_id, '')
 
     def _alma_refund_mismatch(self):
         """Ask Alma the full refund of this payment, once (its key is the payment); close the
@@ -230,9 +233,10 @@ class AlmaPaymentRefund(models.Model):
         action['context'] = {'active_model': 'account.move', 'active_ids': invoices.ids}
         return action
 
-    def _alma_refund_notification(self, done, amount_cents, message):
-        self.ensure_one()
-        amount = self.currency_id.format(from_cents(amount_cents))
+    @api.model
+    def _alma_refund_notification(self, done, amount, currency, message):
+        """What the bookkeeper is told after asking a refund (`amount` in currency units):
+        Alma refunds it, or why not (`message`); the view reloads either way."""
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
@@ -240,7 +244,7 @@ class AlmaPaymentRefund(models.Model):
                 'type': 'success' if done else 'warning',
                 'message': self.env._(
                     "Alma refunds %s to the customer; it takes it back from its next transfer.",
-                    amount) if done else message,
+                    currency.format(amount)) if done else message,
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }

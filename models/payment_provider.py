@@ -13,11 +13,11 @@ class PaymentProvider(models.Model):
     # The keys are read by the server only (sudo), never sent to a browser, not even an
     # administrator's: they are in no view, and the form writes them through the *_input fields.
     alma_api_key_live = fields.Char(
-        string="Alma Live API Key", groups=fields.NO_ACCESS, copy=False,
+        string="Alma Live API Key (stored)", groups=fields.NO_ACCESS, copy=False,
         help="The key starting with sk_live_, from the Alma dashboard.",
     )
     alma_api_key_test = fields.Char(
-        string="Alma Test API Key", groups=fields.NO_ACCESS, copy=False,
+        string="Alma Test API Key (stored)", groups=fields.NO_ACCESS, copy=False,
         help="The key starting with sk_test_, from the Alma sandbox dashboard.",
     )
     alma_api_key_live_input = fields.Char(

@@ -122,17 +122,39 @@ tools_venv() {
     fi
 }
 
-# Prettier and ESLint for the JavaScript, as OCA's pre-commit runs them (npm's registry).
+# Prettier (with its XML plugin) and ESLint, as OCA's pre-commit runs them (npm's registry).
+NODE_PACKAGES="prettier@3.3.3 @prettier/plugin-xml@3.4.1 eslint@9.9.1"
 node_tools() {
     NODE_TOOLS=$CACHE_DIR/node-tools
-    if [ ! -f "$NODE_TOOLS/.complete" ]; then
+    # The packages are named in the marker: a new pin installs them again.
+    if [ "$(cat "$NODE_TOOLS/.complete" 2>/dev/null)" != "$NODE_PACKAGES" ]; then
         command -v npm >/dev/null || die "npm is missing: install Node.js (apt-get install npm)"
-        log "Installing prettier and eslint into $NODE_TOOLS"
+        log "Installing $NODE_PACKAGES into $NODE_TOOLS"
         rm -rf "$NODE_TOOLS" && mkdir -p "$NODE_TOOLS"
+        # shellcheck disable=SC2086  # One word per package.
         npm install --prefix "$NODE_TOOLS" --no-audit --no-fund --loglevel=error \
-            prettier@3.3.3 eslint@9.9.1 >&2
-        touch "$NODE_TOOLS/.complete"
+            $NODE_PACKAGES >&2
+        echo "$NODE_PACKAGES" >"$NODE_TOOLS/.complete"
     fi
+    PRETTIER=("$NODE_TOOLS/node_modules/.bin/prettier"
+              "--plugin=$NODE_TOOLS/node_modules/@prettier/plugin-xml/src/plugin.js")
+}
+
+# odoo_pytest DB [PYTEST ARGS…]: pytest-odoo on database DB, from the add-on's folder as Odoo
+# sees it (named payment_alma), HttpCase tests included, the browser tours left to Odoo's runner
+# (scripts/pytest_alma.py). Paths under tests/ are the checkout's.
+odoo_pytest() {
+    local db=$1 arg args=()
+    shift
+    for arg in "$@"; do
+        case $arg in
+            tests|tests/*|./tests|./tests/*) args+=("$ADDON_DIR/payment_alma/${arg#./}") ;;
+            *) args+=("$arg") ;;
+        esac
+    done
+    (cd "$ADDON_DIR" && PYTHONPATH="$ROOT/scripts" "$VENV/bin/python" -m pytest \
+        -p no:cacheprovider -p pytest_alma --odoo-http --odoo-database="$db" \
+        --odoo-addons-path="$ADDONS_PATH" "${args[@]}")
 }
 
 odoo_bin() { "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$ADDONS_PATH" "$@"; }

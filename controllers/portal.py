@@ -1,7 +1,7 @@
 import logging
 
 from odoo import http
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.http import request
 
 from odoo.addons.account_payment.controllers.portal import PortalAccount
@@ -86,7 +86,11 @@ class AlmaPortalController(http.Controller):
         if monitored and monitored.reference == payment.transaction_reference:
             payment._alma_refresh(source='return')
             if payment.state == 'waiting':
-                payment._alma_cancel(reason_code='gave_up')
+                try:
+                    payment._alma_cancel(reason_code='gave_up')
+                except UserError as error:  # The link stays open; the regular check follows.
+                    _logger.warning("Alma payment %s not cancelled on the customer's return: "
+                                    "%s", payment.alma_id, error)
         else:
             payment._alma_refresh_notified(source='return')
         return request.redirect('/payment/status')

@@ -71,7 +71,12 @@ class AlmaPaymentRefund(models.Model):
     # === Actions === #
 
     def _alma_cancel(self, reason_code='cancelled_by'):
-        """Cancel on Alma so that the customer can no longer pay; refused once charged."""
+        """Cancel on Alma so that the customer can no longer pay; refused once charged.
+
+        :raise UserError: Alma did not cancel it (already paid, or Alma's error); what Alma
+            said of the payment meanwhile is applied, in the caller's transaction: a caller
+            that goes on after the error keeps it.
+        """
         self.ensure_one()
         if not self.env.su:
             # sudo: Alma payments are read-only for everyone; the callers checked who may
@@ -80,17 +85,17 @@ class AlmaPaymentRefund(models.Model):
         if self.state == 'draft' or not self.alma_id:
             self.write({'state': 'cancelled', **self._alma_reason_values('cancelled')})
             self.flush_recordset()
-            return ''
+            return
         client = self._alma_client()
         try:
             data = client.cancel_payment(self.alma_id) or {}
-        except AlmaError as error:
+        except AlmaError:
             self._alma_refresh(source='cancel')
             if self.state == 'accepted':
-                return self.env._(
+                raise UserError(self.env._(
                     "The customer has already paid the first installment: the payment can no "
-                    "longer be cancelled. Refund it instead.")
-            return error.args[0]
+                    "longer be cancelled. Refund it instead.")) from None
+            raise
         try:
             # Read again: Alma's cancel may answer nothing (alma/alma-php-client, branch
             # feature/3.0 `PaymentEndpoint::cancel` returns null), and may have refunded.
@@ -114,7 +119,6 @@ class AlmaPaymentRefund(models.Model):
                 author_id=None if self.env.user._is_internal()
                 else self.env.ref('base.partner_root').id)
             self._alma_on_state_change()
-        return ''
 
     def action_alma_refund(self):
         """Refund what is left of an accepted payment; Alma takes it from the next payout.

@@ -1,5 +1,6 @@
 import logging
 import math
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from urllib.parse import urljoin
 
@@ -26,6 +27,38 @@ RECOVERY_MAX_PAGES = 50
 RESEND_INTERVAL = timedelta(seconds=60)
 
 
+@dataclass(frozen=True)
+class PaymentAsk:
+    """What a channel (the till, an invoice, the payment form) asks of Alma: one payment of
+    `amount` for `key`, what the payment pays on our side (e.g. ``pos:<line uuid>``).
+
+    `links` are the payment's fields linking it to the sale (``pos_*``,
+    ``transaction_reference``, ``invoice_id``).
+    """
+
+    key: str
+    provider: models.BaseModel
+    amount: float
+    currency: models.BaseModel
+    plan: models.BaseModel
+    contact: models.BaseModel
+    partner: models.BaseModel
+    fees_offered: bool
+    send_mode: str
+    links: dict = field(default_factory=dict)
+
+    @property
+    def online(self):
+        """Whether the customer pays on the website (Odoo's payment form), Alma's online
+        origin and plans; a link sent from the till or an invoice keeps the in-store ones."""
+        return bool(self.links.get('transaction_reference')) and self.send_mode == 'here'
+
+    def with_env(self, env):
+        """The same ask, its records read in `env` (the creation's own transaction)."""
+        return replace(self, **{name: getattr(self, name).with_env(env) for name in (
+            'provider', 'currency', 'plan', 'contact', 'partner')})
+
+
 class AlmaPaymentSend(models.Model):
     """An Alma payment created on Alma exactly once, whatever the channel, and its link sent to
     the customer's contact."""
@@ -35,39 +68,32 @@ class AlmaPaymentSend(models.Model):
     # === Creation on Alma: the one entry point of every channel === #
 
     @api.model
-    def _alma_create_for(self, provider, *, key, amount, currency, plan, contact, partner,
-                         fees_offered, send_mode, **links):
-        """Find or create the one live Alma payment of `key`, and have Alma create it.
+    def _alma_create_for(self, ask):
+        """Find or create the one live Alma payment of `ask.key`, and have Alma create it.
 
         The callers check who may ask. This runs in a transaction of its own, committed before
         Alma is called and once it answered, so that what was asked of Alma is never lost with
-        the caller's transaction; a lock on `key` in the database makes a double click, a retry
-        or a second server wait and then find the same payment.
+        the caller's transaction; a lock on the key in the database makes a double click, a
+        retry or a second server wait and then find the same payment.
 
-        :param str key: what the payment pays on our side, e.g. ``pos:<line uuid>``
-        :param dict links: the payment's fields linking it to the sale (``pos_*``,
-                           ``transaction_reference``, ``invoice_id``)
+        :param PaymentAsk ask: what the channel asks of Alma
         :return: the payment as plain data (see `_alma_result`): the caller's own transaction
                  may not see the new record yet.
         """
         # su: the callers checked the user's rights; the record is the add-on's own books.
-        with own_transaction_locked(self.env, key, su=True) as env:
+        with own_transaction_locked(self.env, ask.key, su=True) as env:
             payments = env['alma.payment']
             try:
-                payment, existing, error = payments._alma_find_or_create(
-                    key, provider.with_env(env), amount=amount, currency=currency.with_env(env),
-                    plan=plan.with_env(env), contact=contact.with_env(env),
-                    partner=partner.with_env(env), fees_offered=fees_offered,
-                    send_mode=send_mode, links=links)
+                payment, existing, error = payments._alma_find_or_create(ask.with_env(env))
             except UserError as exception:  # Eligibility, a missing key, Alma unreachable.
                 payment, existing, error = payments, False, exception.args[0]
             return payment._alma_result(error, existing)
 
-    def _alma_find_or_create(self, key, provider, *, amount, currency, plan, contact, partner,
-                             fees_offered, send_mode, links):
-        """Return (payment, whether it existed, error); runs under the lock of `key`."""
+    def _alma_find_or_create(self, ask):
+        """Return (payment, whether it existed, error); runs under the lock of `ask.key`."""
         # A draft found here was being sent by a worker that died: `_alma_send` resumes it.
-        payment = self.search([('sale_key', '=', key), ('state', 'in', LIVE_STATES)], limit=1)
+        payment = self.search([('sale_key', '=', ask.key), ('state', 'in', LIVE_STATES)],
+                              limit=1)
         if payment.state in ('waiting', 'accepted'):
             return payment, True, ''
         if payment.creation_attempted_at:
@@ -76,49 +102,40 @@ class AlmaPaymentSend(models.Model):
             payment.creation_unanswered = True
         if not payment:
             # An answer lost earlier: Alma may hold that payment; never create a twin of it.
-            payment = self.search([('sale_key', '=', key), ('state', '=', 'error'),
+            payment = self.search([('sale_key', '=', ask.key), ('state', '=', 'error'),
                                    ('creation_attempted_at', '!=', False)], limit=1)
             if payment:
                 payment.state = 'draft'
         if not payment:
-            pos_config = self.env['pos.config'].browse(links.get('pos_config_id'))
-            problem = contact._alma_contact_problem(provider.company_id, pos_config)
+            pos_config = self.env['pos.config'].browse(ask.links.get('pos_config_id'))
+            problem = ask.contact._alma_contact_problem(ask.provider.company_id, pos_config)
             if problem:
                 return payment, False, problem
-            payment = self.create(self._alma_new_values(
-                provider, amount=amount, currency=currency, plan=plan, contact=contact,
-                partner=partner, fees_offered=fees_offered, send_mode=send_mode,
-                **links, sale_key=key))
+            payment = self.create(self._alma_new_values(ask))
         return payment, False, payment._alma_send()
 
     @api.model
-    def _alma_is_online(self, send_mode, links):
-        """Whether the customer pays on the website (Odoo's payment form), Alma's online
-        origin and plans; a link sent from the till or an invoice keeps the in-store ones."""
-        return bool(links.get('transaction_reference')) and send_mode == 'here'
-
-    @api.model
-    def _alma_new_values(self, provider, *, amount, currency, plan, contact, partner,
-                         fees_offered, send_mode, **links):
+    def _alma_new_values(self, ask):
         """A new payment's values, every figure recomputed on the server from Alma's plans."""
+        contact, partner = ask.contact, ask.partner
         if not contact._alma_contact_data()['is_complete']:
             raise UserError(self.env._("The contact's details are incomplete."))
-        offers = provider._alma_get_offers(amount, currency, fees_offered=fees_offered,
-                                           online=self._alma_is_online(send_mode, links),
-                                           country=contact.country_id or partner.country_id)
-        offer = next((offer for offer in offers if offer['plan_id'] == plan.id), None)
+        offers = ask.provider._alma_get_offers(
+            ask.amount, ask.currency, fees_offered=ask.fees_offered, online=ask.online,
+            country=contact.country_id or partner.country_id)
+        offer = next((offer for offer in offers if offer['plan_id'] == ask.plan.id), None)
         if not offer or not offer['eligible']:
             raise UserError(offer['reason'] if offer else self.env._(
                 "This plan is not offered."))
         return {
-            'provider_id': provider.id,
-            'mode': 'live' if provider.state == 'enabled' else 'test',
-            'currency_id': currency.id,
-            'plan_id': plan.id,
+            'provider_id': ask.provider.id,
+            'mode': 'live' if ask.provider.state == 'enabled' else 'test',
+            'currency_id': ask.currency.id,
+            'plan_id': ask.plan.id,
             'partner_id': partner.id,
             'contact_id': contact.id,
-            'send_mode': send_mode,
-            'price_cents': to_cents(amount),
+            'send_mode': ask.send_mode,
+            'price_cents': to_cents(ask.amount),
             'purchase_amount_cents': offer['purchase_amount_cents'],
             'customer_fee_cents': offer['customer_fee_cents'],
             'fees_offered': offer['fees_offered'],
@@ -127,7 +144,8 @@ class AlmaPaymentSend(models.Model):
             'merchant_fee_vat_cents': offer['merchant_fee_vat_cents'],
             'schedule': [{'date': fields.Date.to_string(line['date']), 'amount': line['amount']}
                          for line in offer['schedule']],
-            **links,
+            'sale_key': ask.key,
+            **ask.links,
         }
 
     def _alma_payload(self):
@@ -192,7 +210,12 @@ class AlmaPaymentSend(models.Model):
         error = self._alma_create_remote()
         if not error and self.state == 'waiting':
             if self.send_mode == 'sms':
-                self._alma_send_sms()
+                try:
+                    self._alma_send_sms()
+                except UserError as sms_error:
+                    # The payment is made: the cashier shows the link instead, and reads why.
+                    # sudo: Alma payments are read-only for everyone.
+                    self.sudo().sms_error = sms_error.args[0]
             elif self.send_mode == 'email':
                 self._alma_send_email()
         return error
@@ -314,8 +337,9 @@ class AlmaPaymentSend(models.Model):
         The last time is written on the payment before anything is sent: two clicks at once,
         on any worker or server, send once (the second waits on the row, then is refused).
 
-        :return: '' or why the SMS was not sent (the payment's SMS error)
-        :raise UserError: too early; the message says in how many seconds it will be possible
+        :raise UserError: too early (the message says in how many seconds it will be
+            possible), or why Alma did not text it: the caller's transaction is rolled back
+            with the time noted, so that the next click may try again at once.
         """
         self.ensure_one()
         field = f'{channel}_resent_at'
@@ -330,25 +354,22 @@ class AlmaPaymentSend(models.Model):
         self.flush_recordset([field])  # The row's lock: a concurrent click waits on it.
         if channel == 'email':
             self._alma_send_email()
-            return ''
-        error = self._alma_send_sms()
-        if error:
-            # sudo: as above. Nothing was texted: the next click may try again at once.
-            self.sudo().write({field: last})
-        return error
+        else:
+            self._alma_send_sms()
 
     def _alma_send_sms(self):
+        """Have Alma text the link to the contact.
+
+        :raise UserError: why Alma did not text it
+        """
         self.ensure_one()
         try:
             self.provider_id._alma_client().send_sms(self.alma_id)
         except AlmaError as error:
-            message = error.args[0]
             if error.kind == 'forbidden':
-                message = self.env._(
+                raise UserError(self.env._(
                     "Alma cannot send SMS for this account: show the link or its QR code to "
-                    "the customer instead.")
-            # sudo: Alma payments are read-only for everyone; the sender may see why.
-            self.sudo().sms_error = message
-            return message
-        self.sudo().sms_error = False  # sudo: as above.
-        return ''
+                    "the customer instead.")) from None
+            raise
+        # sudo: Alma payments are read-only for everyone; an earlier failure is forgotten.
+        self.sudo().sms_error = False

@@ -8,6 +8,7 @@ from odoo.osv import expression
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
+from odoo.addons.payment_alma.models.alma_payment_send import PaymentAsk
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.money import to_cents
 
@@ -92,9 +93,9 @@ class PaymentTransaction(models.Model):
             # The clinic sends it: the seller's own details are refused as at the till.
             AlmaPayment = self.env['alma.payment']
         try:
-            result = AlmaPayment._alma_create_for(
-                self.provider_id,
+            result = AlmaPayment._alma_create_for(PaymentAsk(
                 key=f'tx:{self.reference}',
+                provider=self.provider_id,
                 amount=self.amount,
                 currency=self.currency_id,
                 plan=plan,
@@ -102,9 +103,8 @@ class PaymentTransaction(models.Model):
                 partner=contact.commercial_partner_id,
                 fees_offered=fees_offered,
                 send_mode=send_mode,
-                transaction_reference=self.reference,
-                **links,
-            )
+                links={'transaction_reference': self.reference, **links},
+            ))
         except (UserError, AlmaError) as error:
             return {'error': error.args[0]}
         if result.get('error') or not result.get('url'):
@@ -137,7 +137,11 @@ class PaymentTransaction(models.Model):
             [('state', '=', 'waiting'), ('transaction_reference', '!=', self.reference)],
         ]), order='id')
         for payment in earlier:
-            payment._alma_cancel(reason_code='replaced_online')
+            try:
+                payment._alma_cancel(reason_code='replaced_online')
+            except UserError as error:  # Paid meanwhile (below), or Alma did not answer.
+                _logger.warning("Alma payment %s not cancelled for the online payment: %s",
+                                payment.alma_id, error)
             if payment.state == 'accepted':
                 if payment.send_mode != 'here':
                     return self.env._(

@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessDenied, UserError
 
 from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.models.alma_payment_send import PaymentAsk
 from odoo.addons.payment_alma.utils.money import from_cents, to_cents
 
 
@@ -128,9 +129,9 @@ class PosPaymentMethod(models.Model):
             return {'error': self.env._("Choose a contact of the customer.")}
         send_mode = values.get('send_mode')
         order_name = values.get('pos_order_name')
-        result = self.env['alma.payment']._alma_create_for(
-            provider,
+        result = self.env['alma.payment']._alma_create_for(PaymentAsk(
             key=f'pos:{line_uuid}',
+            provider=provider,
             amount=amount,
             currency=self._alma_currency(),
             plan=self.env['payment.alma.plan'].browse(_as_id(values.get('plan_id'))).exists(),
@@ -139,14 +140,16 @@ class PosPaymentMethod(models.Model):
             fees_offered=bool(values.get('fees_offered')),
             send_mode=send_mode if isinstance(send_mode, str) and send_mode in dict(
                 const.SEND_MODES) else 'sms',
-            pos_config_id=till.id,
-            pos_payment_method_id=self.id,
-            pos_payment_uuid=line_uuid,
-            pos_order_uuid=order_uuid,
-            # Shown only (the receipt, Alma's back office): text PostgreSQL can hold.
-            pos_order_name=order_name.replace('\x00', '')[:64]
-            if isinstance(order_name, str) else '',
-        )
+            links={
+                'pos_config_id': till.id,
+                'pos_payment_method_id': self.id,
+                'pos_payment_uuid': line_uuid,
+                'pos_order_uuid': order_uuid,
+                # Shown only (the receipt, Alma's back office): text PostgreSQL can hold.
+                'pos_order_name': order_name.replace('\x00', '')[:64]
+                if isinstance(order_name, str) else '',
+            },
+        ))
         if result['error']:
             return {'error': result['error'], 'payment': result['pos']}
         return {'payment': result['pos']}
@@ -164,8 +167,11 @@ class PosPaymentMethod(models.Model):
         payment = self._alma_payment_of_line(pos_payment_uuid)
         if not payment:
             return {'error': self.env._("There is no Alma payment to cancel.")}
-        error = payment._alma_cancel()
-        return {'error': error} if error else {'payment': payment._alma_pos_data()}
+        try:
+            payment._alma_cancel()
+        except UserError as error:  # What Alma said of the payment meanwhile is kept.
+            return {'error': error.args[0]}
+        return {'payment': payment._alma_pos_data()}
 
     def alma_resend(self, pos_payment_uuid):
         self._alma_check_access()
@@ -174,10 +180,12 @@ class PosPaymentMethod(models.Model):
             return {'error': self.env._(
                 "Only a payment waiting for the customer can be sent again.")}
         try:
-            error = payment._alma_resend('sms')
-        except UserError as exception:  # Too early: the message says when.
+            # A savepoint: a refused resend leaves no trace, the next click may try again.
+            with self.env.cr.savepoint():
+                payment._alma_resend('sms')
+        except UserError as exception:  # Too early (the message says when), or Alma's why.
             return {'error': exception.args[0]}
-        return {'error': error} if error else {'payment': payment._alma_pos_data()}
+        return {'payment': payment._alma_pos_data()}
 
     def alma_send_email(self, pos_payment_uuid):
         """E-mail the link from Odoo, for a customer who prefers it to a text or a QR code."""

@@ -90,6 +90,17 @@ class TestAlmaPayment(AlmaPosCommon):
         self.assertIn("show the link", answer['payment']['sms_error'])
         self.assertTrue(answer['payment']['url'].startswith(self.standin.url))
 
+    def test_a_resend_alma_refuses_leaves_no_trace(self):
+        """The till's Resend when Alma will not text: the cashier reads why, and may press it
+        again at once (a refused attempt does not count in the once-a-minute throttle)."""
+        line_uuid = str(uuid.uuid4())
+        payment = self.payment(self.send(line_uuid))
+        self.standin.configure(sms_enabled=False)
+        for _click in range(2):
+            self.assertIn("show the link", self.method.alma_resend(line_uuid)['error'])
+        self.assertFalse(payment.sms_resent_at)
+        self.assertEqual(payment.state, 'waiting')
+
     def test_alma_down_during_creation_then_retry(self):
         line_uuid = str(uuid.uuid4())
         self.standin.fail(500, method='POST', path_prefix='/v1/payments', times=1)

@@ -19,6 +19,7 @@ from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import tagged
 
 from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.models.alma_payment_send import PaymentAsk
 from odoo.addons.payment_alma.tests.common import AlmaPosCommon
 
 
@@ -356,9 +357,10 @@ class TestTrust(AlmaPosCommon):
         # Alma did create it (the answer only was lost), then 150 other payments came after.
         client = self.alma._alma_client()
         client.create_payment(lost._alma_payload())
-        other = self.env['alma.payment'].new({**lost._alma_new_values(
-            self.alma, amount=399.0, currency=lost.currency_id, plan=lost.plan_id,
-            contact=self.jean, partner=self.jean, fees_offered=False, send_mode='link')})
+        other = self.env['alma.payment'].new(lost._alma_new_values(PaymentAsk(
+            key='pos:another', provider=self.alma, amount=399.0, currency=lost.currency_id,
+            plan=lost.plan_id, contact=self.jean, partner=self.jean, fees_offered=False,
+            send_mode='link')))
         for _index in range(150):
             client.create_payment(other._alma_payload())
         creations = self.creations()

@@ -332,9 +332,9 @@ class AlmaPaymentWizard(models.TransientModel):
     def action_resend_sms(self):
         """Have Alma text the link to the contact again."""
         payment = self._alma_checked_payment(waiting=True)
-        error = payment._alma_resend('sms')  # Shown as the payment's SMS error.
-        self.payment_note = not error and self.env._(
-            "Alma texted the link to %s again.", payment.contact_id.name)
+        payment._alma_resend('sms')
+        self.payment_note = self.env._("Alma texted the link to %s again.",
+                                       payment.contact_id.name)
         return self._alma_action()
 
     def action_resend_email(self):
@@ -347,7 +347,11 @@ class AlmaPaymentWizard(models.TransientModel):
     def action_cancel_payment(self):
         """Cancel the link on Alma: the customer can no longer pay, the transaction is cancelled."""
         payment = self._alma_checked_payment(waiting=True)
-        self.payment_note = payment._alma_cancel() or False
+        try:
+            payment._alma_cancel()
+            self.payment_note = False
+        except UserError as error:  # Shown in the dialog; what Alma said meanwhile is kept.
+            self.payment_note = error.args[0]
         return self._alma_action()
 
     def action_new_link(self):

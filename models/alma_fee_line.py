@@ -5,7 +5,12 @@ import xlsxwriter
 
 from odoo import api, fields, models
 
-from odoo.addons.payment_alma.utils.money import from_cents, net_cents, without_cents_fields
+from odoo.addons.payment_alma.utils.money import (
+    from_cents,
+    net_cents,
+    with_vat,
+    without_cents_fields,
+)
 
 
 class AlmaFeeLine(models.Model):
@@ -87,7 +92,7 @@ class AlmaFeeLine(models.Model):
             line.customer_fee = from_cents(line.customer_fee_cents)
             line.fee = from_cents(line.fee_cents)
             line.fee_vat = from_cents(line.fee_vat_cents)
-            line.fee_total = from_cents(line.fee_cents + line.fee_vat_cents)
+            line.fee_total = from_cents(with_vat(line.fee_cents, line.fee_vat_cents))
             line.net = from_cents(line._alma_net_cents())
             # Alma's commission includes the customer's fees the clinic offered
             # (merchant_covers_all_fees): its export and the line count the same fee.

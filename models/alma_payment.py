@@ -4,7 +4,12 @@ from datetime import datetime, timezone
 from odoo import api, fields, models
 
 from odoo.addons.payment_alma import const
-from odoo.addons.payment_alma.utils.money import from_cents, without_cents_fields
+from odoo.addons.payment_alma.utils.money import (
+    from_cents,
+    left_to_refund,
+    with_vat,
+    without_cents_fields,
+)
 
 
 class AlmaPayment(models.Model):
@@ -150,7 +155,7 @@ class AlmaPayment(models.Model):
             payment.price = from_cents(payment.price_cents)
             payment.purchase_amount = from_cents(payment.purchase_amount_cents)
             payment.clinic_fee_total = from_cents(
-                payment.merchant_fee_cents + payment.merchant_fee_vat_cents)
+                with_vat(payment.merchant_fee_cents, payment.merchant_fee_vat_cents))
 
     @api.depends('pos_payment_uuid', 'send_mode', 'transaction_reference')
     def _compute_channel(self):
@@ -265,7 +270,7 @@ class AlmaPayment(models.Model):
             'purchase_amount': self.purchase_amount,
             'fees_offered': self.fees_offered,
             'refunded': from_cents(refunded),
-            'left': from_cents(max(self.purchase_amount_cents - refunded, 0)),
+            'left': from_cents(left_to_refund(self.purchase_amount_cents, refunded)),
         }
 
 

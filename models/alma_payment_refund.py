@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
-from odoo.addons.payment_alma.utils.money import from_cents
+from odoo.addons.payment_alma.utils.money import from_cents, left_to_refund
 
 _logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class AlmaPaymentRefund(models.Model):
                 "sale and its VAT. Nothing was refunded.",
                 # sudo: the name of the order this payment paid, for the message only.
                 self.sudo().pos_payment_id.pos_order_id.name or self.pos_order_name or ''))
-        left_cents = self.purchase_amount_cents - self.amount_refunded_cents
+        left_cents = left_to_refund(self.purchase_amount_cents, self.amount_refunded_cents)
         transaction = self.env['payment.transaction'].search([
             ('reference', '=', self.transaction_reference), ('provider_code', '=', 'alma'),
             ('state', '=', 'done')], limit=1) if self.transaction_reference else None

@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 from odoo.addons.payment_alma.models.alma_payment_send import LOST_ANSWER_GRACE
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.locking import own_transaction_locked
-from odoo.addons.payment_alma.utils.money import from_cents, without_cents_fields
+from odoo.addons.payment_alma.utils.money import from_cents, left_to_refund, without_cents_fields
 
 _logger = logging.getLogger(__name__)
 
@@ -147,7 +147,8 @@ class AlmaRefund(models.Model):
         payment._alma_record_refunds(data)
         if refund.state == 'done':
             return refund, True, ''
-        left = (data.get('purchase_amount') or 0) - (data.get('amount_already_refunded') or 0)
+        left = left_to_refund(data.get('purchase_amount') or 0,
+                              data.get('amount_already_refunded') or 0)
         waiting = document and self.search([
             ('payment_id', '=', payment.id), ('state', '=', 'asked'), ('id', '!=', refund.id),
         ]).filtered(lambda other: (other.refund_key or '').startswith(document))[:1]

@@ -6,7 +6,7 @@ from odoo.exceptions import AccessDenied, UserError
 
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.models.alma_payment_send import PaymentAsk
-from odoo.addons.payment_alma.utils.money import from_cents, to_cents
+from odoo.addons.payment_alma.utils.money import from_cents, left_to_refund, to_cents
 
 
 class PosPaymentMethod(models.Model):
@@ -211,7 +211,7 @@ class PosPaymentMethod(models.Model):
         # Alma's purchase amount is the sale's price (fees offered with
         # merchant_covers_all_fees too): the till's amount is what Alma refunds.
         alma_cents = pos_cents
-        left = payment.purchase_amount_cents - payment.amount_refunded_cents
+        left = left_to_refund(payment.purchase_amount_cents, payment.amount_refunded_cents)
         return {
             'payment': payment._alma_pos_refund_summary(),
             'amount': from_cents(pos_cents),
@@ -365,7 +365,7 @@ class PosPaymentMethod(models.Model):
                     "amount.", existing.currency_id.format(from_cents(existing.pos_amount_cents))))
             return existing.payment_id, pos_cents, existing, session
         # The sale's Alma payment that can take the whole line, else the one with most left.
-        left = {p: p.purchase_amount_cents - p.amount_refunded_cents for p in mine}
+        left = {p: left_to_refund(p.purchase_amount_cents, p.amount_refunded_cents) for p in mine}
         payment = next((p for p in mine if left[p] >= pos_cents),
                        max(mine, key=lambda p: left[p]))
         return payment, pos_cents, existing, session

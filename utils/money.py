@@ -43,6 +43,16 @@ def split_vat_included(total_cents, rate_percent):
     return excluded, total_cents - excluded
 
 
+def with_vat(fee_cents, fee_vat_cents):
+    """A fee and its VAT, together (what the clinic pays Alma for a sale), in cents."""
+    return fee_cents + fee_vat_cents
+
+
+def left_to_refund(paid_cents, refunded_cents):
+    """What is left to refund of a payment, in cents: never below nothing."""
+    return max(paid_cents - refunded_cents, 0)
+
+
 def net_cents(gross_cents, fee_cents, fee_vat_cents):
     """What Alma pays out for a sale (or takes back for a refund): the gross less its fee and
     the VAT on that fee, in cents."""
@@ -107,7 +117,7 @@ def offer_figures(result, amount_cents, fee_plan, fees_offered, vat_rate):
         'absorbed_fee_cents': covered_fee,
         'merchant_fee_cents': merchant_fee,
         'merchant_fee_vat_cents': merchant_fee_vat,
-        'clinic_fee_total_cents': merchant_fee + merchant_fee_vat,
+        'clinic_fee_total_cents': with_vat(merchant_fee, merchant_fee_vat),
         'net_cents': net_cents(amount_cents, merchant_fee, merchant_fee_vat),
     }
 

@@ -138,3 +138,10 @@ def test_offered_fees_are_the_clinics():
     assert figures['customer_fee_cents'] == 0
     assert figures['absorbed_fee_cents'] == 571
     assert figures['merchant_fee_cents'] == 399 + 571
+
+
+def test_a_fee_with_its_vat_and_what_is_left_to_refund():
+    assert money.with_vat(1157, 231) == 1388
+    assert money.left_to_refund(39900, 10000) == 29900
+    assert money.left_to_refund(39900, 39900) == 0
+    assert money.left_to_refund(39900, 40000) == 0  # Never a negative refund.

@@ -54,6 +54,15 @@ PAYMENT_STATES = [
     ('cancelled', "Cancelled"),
     ('error', "Not sent"),
 ]
+# What a transaction becomes as its Alma payment (`PAYMENT_STATES`) or refund (`alma.refund`)
+# goes, in `payment.transaction._process_notification_data`: a waiting payment is pending only
+# once its customer has started paying (not in `UNSTARTED_STATES`).
+STATUS_MAPPING = {
+    'pending': ('waiting', 'asked'),
+    'done': ('accepted', 'done'),
+    'cancel': ('expired', 'cancelled'),
+    'error': ('refused', 'error'),
+}
 SEND_MODES = [('sms', "SMS"), ('email', "E-mail"), ('link', "Link"), ('here', "Pay here")]
 
 # A counter payment is paid within minutes; a phone sale's link may wait a day.

@@ -280,6 +280,21 @@ class AlmaPaymentState(models.Model):
                 till._notify('ALMA_PAYMENT_STATUS', {
                     'pos_payment_uuid': payment.pos_payment_uuid, 'state': payment.state})
 
+    def _alma_notification_data(self):
+        """What its transaction is told of this payment (`payment.transaction`'s notification
+        path): the state checked here, and what its amount check needs."""
+        self.ensure_one()
+        return {
+            'reference': self.transaction_reference,
+            'provider_reference': self.alma_id,
+            'status': self.state,
+            'alma_state': self.alma_state,
+            'reason': self.state_reason,
+            'currency': self.currency_id.name,
+            'price_cents': self.price_cents,
+            'purchase_amount_cents': self.purchase_amount_cents,
+        }
+
     def _alma_notification_due(self):
         """Whether a signed notification may re-read this payment from Alma now.
 

@@ -147,8 +147,9 @@ class AlmaRefund(models.Model):
         payment._alma_record_refunds(data)
         if refund.state == 'done':
             return refund, True, ''
-        left = left_to_refund(data.get('purchase_amount') or 0,
-                              data.get('amount_already_refunded') or 0)
+        paid_cents = data.get('purchase_amount') or 0
+        refunded_cents = data.get('amount_already_refunded') or 0
+        left = left_to_refund(paid_cents, refunded_cents)
         waiting = document and self.search([
             ('payment_id', '=', payment.id), ('state', '=', 'asked'), ('id', '!=', refund.id),
         ]).filtered(lambda other: (other.refund_key or '').startswith(document))[:1]
@@ -169,7 +170,8 @@ class AlmaRefund(models.Model):
             amount_cents = refund.amount_cents  # Never received: asked again, as it was.
         elif amount_cents is None:
             amount_cents = left
-        problem = self._alma_amount_problem(payment, amount_cents, left)
+        problem = self._alma_amount_problem(payment.currency_id, amount_cents, paid_cents,
+                                            refunded_cents)
         if problem:
             return refund, False, problem
         if not refund:
@@ -179,14 +181,16 @@ class AlmaRefund(models.Model):
         return refund, False, refund.error or ''
 
     @api.model
-    def _alma_amount_problem(self, payment, amount_cents, left_cents):
-        currency = payment.currency_id
+    def _alma_amount_problem(self, currency, amount_cents, paid_cents, refunded_cents):
+        """Why `amount_cents` cannot be refunded of a payment of `paid_cents`, `refunded_cents`
+        of which are refunded already, or ''."""
+        left_cents = left_to_refund(paid_cents, refunded_cents)
         if left_cents <= 0:
             return self.env._(
                 "This Alma payment is already fully refunded (%(refunded)s of %(paid)s): "
                 "nothing is left to refund.",
-                refunded=currency.format(from_cents(payment.purchase_amount_cents - left_cents)),
-                paid=currency.format(payment.purchase_amount))
+                refunded=currency.format(from_cents(refunded_cents)),
+                paid=currency.format(from_cents(paid_cents)))
         if amount_cents <= 0:
             return self.env._("A refund must be of a positive amount.")
         if amount_cents > left_cents:
@@ -194,8 +198,8 @@ class AlmaRefund(models.Model):
                 "Only %(left)s of this Alma payment is left to refund (%(refunded)s already "
                 "refunded of %(paid)s): %(asked)s is too much.",
                 left=currency.format(from_cents(left_cents)),
-                refunded=currency.format(from_cents(payment.purchase_amount_cents - left_cents)),
-                paid=currency.format(payment.purchase_amount),
+                refunded=currency.format(from_cents(refunded_cents)),
+                paid=currency.format(from_cents(paid_cents)),
                 asked=currency.format(from_cents(amount_cents)))
         return ''
 
@@ -273,6 +277,13 @@ class AlmaRefund(models.Model):
                 "Refunded %s.", refund.currency_id.format(refund.amount)))
         # sudo: refunds are recorded for whoever learnt of them; their transactions follow.
         self.env['payment.transaction'].sudo()._alma_sync_from_refunds(self)
+
+    def _alma_notification_data(self):
+        """What its refund transaction is told of this refund (`payment.transaction`'s
+        notification path)."""
+        self.ensure_one()
+        return {'reference': self.transaction_reference, 'status': self.state,
+                'reason': self.error, 'provider_reference': self.alma_refund_id}
 
     @api.model
     def _alma_check_unanswered(self):

@@ -10,13 +10,9 @@ from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
 from odoo.addons.payment_alma.models.alma_payment_send import PaymentAsk
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
-from odoo.addons.payment_alma.utils.money import to_cents
+from odoo.addons.payment_alma.utils.money import from_cents, to_cents
 
 _logger = logging.getLogger(__name__)
-
-# Alma's states of a payment whose customer has not started paying yet.
-NOT_STARTED_STATES = ('not_started', 'not_ready')
-
 
 class PaymentTransaction(models.Model):
     _inherit = 'payment.transaction'
@@ -180,26 +176,9 @@ class PaymentTransaction(models.Model):
         """Bring the transactions of these Alma payments to the state Alma gave them.
 
         Called by `alma.payment._alma_on_state_change`, whatever told the change (return from
-        Alma's page, notification, cron). A transaction is done only when the accepted payment
-        is for exactly its amount and currency.
+        Alma's page, notification, cron), through Odoo's notification path.
         """
-        payments = payments.filtered('transaction_reference')
-        if not payments:
-            return self
-        txs = self.search([
-            ('reference', 'in', payments.mapped('transaction_reference')),
-            ('provider_code', '=', 'alma'),
-        ])
-        tx_by_reference = {tx.reference: tx for tx in txs}
-        for payment in payments:
-            tx = tx_by_reference.get(payment.transaction_reference)
-            if not tx:
-                _logger.warning("Alma payment %s: no transaction %s", payment.alma_id,
-                                payment.transaction_reference)
-                continue
-            if payment.alma_id and tx.provider_reference != payment.alma_id:
-                tx.provider_reference = payment.alma_id
-            tx._alma_apply_payment_state(payment)
+        txs = self._alma_notify(payments)
         if any(tx.state == 'done' and not tx.is_post_processed for tx in txs):
             # Nobody may wait on the status page (a phone sale's customer pays on their own
             # phone): Odoo's post-processing pays the invoices now rather than at its next run.
@@ -208,34 +187,91 @@ class PaymentTransaction(models.Model):
                 cron._trigger()
         return txs
 
-    def _alma_apply_payment_state(self, payment):
-        self.ensure_one()
-        state = payment.state
-        if state == 'accepted':
-            # Alma's purchase amount is the price, fees offered too (merchant_covers_all_fees).
-            if (payment.currency_id != self.currency_id
-                    or payment.price_cents != to_cents(self.amount)
-                    or payment.purchase_amount_cents != payment.price_cents):
-                self._set_error(self.env._(
-                    "Alma accepted %(alma)s but the transaction is for %(expected)s.",
-                    alma=payment.currency_id.format(payment.price),
-                    expected=self.currency_id.format(self.amount),
-                ))
-            else:
-                self._set_done()
-        elif state == 'waiting':
+    @api.model
+    def _alma_sync_from_refunds(self, refunds):
+        """Bring the refund transactions of these Alma refunds to the state Alma gave them."""
+        return self._alma_notify(refunds)
+
+    @api.model
+    def _alma_notify(self, records):
+        """Hand what Alma said of these payments or refunds (`alma.payment`, `alma.refund`) to
+        their transactions, through Odoo's notification path; one missing transaction stops no
+        other."""
+        txs = self
+        for record in records.filtered('transaction_reference'):
+            try:
+                txs |= self._handle_notification_data('alma', record._alma_notification_data())
+            except ValidationError as error:
+                _logger.warning("%s: %s", record.display_name, error)
+        return txs
+
+    def _get_tx_from_notification_data(self, provider_code, notification_data):
+        """Override of `payment` to find the transaction of an Alma payment or refund."""
+        tx = super()._get_tx_from_notification_data(provider_code, notification_data)
+        if provider_code != 'alma' or len(tx) == 1:
+            return tx
+        reference = notification_data.get('reference')
+        tx = self.search([('reference', '=', reference), ('provider_code', '=', 'alma')])
+        if not tx:
+            raise ValidationError(self.env._(
+                "Alma: no transaction found matching reference %s.", reference))
+        return tx
+
+    def _process_notification_data(self, notification_data):
+        """Override of `payment` to follow the state Alma gave the payment or the refund.
+
+        `notification_data` is what our record of it learnt from Alma, and checked
+        (`alma.payment._alma_notification_data`, `alma.refund._alma_notification_data`).
+        """
+        super()._process_notification_data(notification_data)
+        if self.provider_code != 'alma':
+            return
+        provider_reference = notification_data.get('provider_reference')
+        if provider_reference and self.provider_reference != provider_reference:
+            self.provider_reference = provider_reference
+        status = notification_data.get('status')
+        reason = notification_data.get('reason') or None
+        refund = self.operation == 'refund'
+        if status in const.STATUS_MAPPING['pending']:
             # A link nobody opened yet is not a pending payment: the customer may still go
             # back and pay otherwise. Pending once Alma has started scoring the customer.
-            if payment.alma_state and payment.alma_state not in NOT_STARTED_STATES:
-                self._set_pending()
-        elif state == 'refused':
-            self._set_error(payment.state_reason or self.env._("Alma refused the payment."))
-        elif state in ('expired', 'cancelled'):
-            self._set_canceled(
-                payment.state_reason or self.env._("The Alma payment was cancelled."))
-        elif state == 'error':
-            self._set_error(
-                payment.state_reason or self.env._("The payment was not sent to Alma."))
+            alma_state = notification_data.get('alma_state')
+            if refund or (alma_state and alma_state not in const.UNSTARTED_STATES):
+                self._set_pending(reason)
+        elif status in const.STATUS_MAPPING['done']:
+            if refund:
+                if self.state != 'done':
+                    self._set_done()
+                    self._post_process()  # The outgoing payment in the Alma journal, at once.
+            elif error := self._alma_amount_error(notification_data):
+                self._set_error(error)
+            else:
+                self._set_done()
+        elif status in const.STATUS_MAPPING['cancel']:
+            self._set_canceled(reason or self.env._("The Alma payment was cancelled."))
+        elif status in const.STATUS_MAPPING['error']:
+            self._set_error(reason or (
+                self.env._("Alma refused the refund.") if refund
+                else self.env._("The payment was not sent to Alma.")))
+        else:
+            _logger.info("Alma: state %r of transaction %s not understood", status,
+                         self.reference)
+
+    def _alma_amount_error(self, notification_data):
+        """Why an accepted Alma payment does not pay this transaction, or '': it must be for
+        exactly its amount and currency, fees offered too (Alma's purchase amount is then the
+        price, `merchant_covers_all_fees`)."""
+        price_cents = notification_data.get('price_cents')
+        if (notification_data.get('currency') == self.currency_id.name
+                and price_cents == to_cents(self.amount)
+                and notification_data.get('purchase_amount_cents') == price_cents):
+            return ''
+        currency = self.currency_id.search([('name', '=', notification_data.get('currency'))])
+        return self.env._(
+            "Alma accepted %(alma)s but the transaction is for %(expected)s.",
+            alma=(currency[:1] or self.currency_id).format(from_cents(price_cents or 0)),
+            expected=self.currency_id.format(self.amount),
+        )
 
     def _alma_customer_outcome(self):
         """What the customer back on the invoice's page is told of this transaction when its
@@ -364,32 +400,8 @@ class PaymentTransaction(models.Model):
                 "This refund was already asked of Alma: nothing was sent again."))
         if result['state'] not in ('asked', 'done'):
             raise UserError(result['error'])
-        refund_tx._alma_apply_refund_state(
-            result['state'], result['error'], result['alma_refund_id'])
+        refund_tx._handle_notification_data('alma', {
+            'reference': refund_tx.reference, 'status': result['state'],
+            'reason': result['error'], 'provider_reference': result['alma_refund_id'],
+        })
         return refund_tx
-
-    @api.model
-    def _alma_sync_from_refunds(self, refunds):
-        """Bring the refund transactions of these Alma refunds to the state Alma gave them."""
-        refunds = refunds.filtered('transaction_reference')
-        txs = self.search([('reference', 'in', refunds.mapped('transaction_reference')),
-                           ('provider_code', '=', 'alma'), ('operation', '=', 'refund')])
-        tx_by_reference = {tx.reference: tx for tx in txs}
-        for refund in refunds:
-            tx = tx_by_reference.get(refund.transaction_reference)
-            if tx:
-                tx._alma_apply_refund_state(refund.state, refund.error, refund.alma_refund_id)
-        return txs
-
-    def _alma_apply_refund_state(self, state, error, alma_refund_id):
-        self.ensure_one()
-        if state == 'done':
-            if self.state == 'done':
-                return
-            self.provider_reference = alma_refund_id
-            self._set_done()
-            self._post_process()  # The outgoing payment in the Alma journal, at once.
-        elif state == 'asked':
-            self._set_pending(error or None)
-        else:
-            self._set_error(error or self.env._("Alma refused the refund."))

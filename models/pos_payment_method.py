@@ -211,12 +211,13 @@ class PosPaymentMethod(models.Model):
         # Alma's purchase amount is the sale's price (fees offered with
         # merchant_covers_all_fees too): the till's amount is what Alma refunds.
         alma_cents = pos_cents
-        left = left_to_refund(payment.purchase_amount_cents, payment.amount_refunded_cents)
         return {
             'payment': payment._alma_pos_refund_summary(),
             'amount': from_cents(pos_cents),
             'alma_amount': from_cents(alma_cents),
-            'problem': self.env['alma.refund']._alma_amount_problem(payment, alma_cents, left),
+            'problem': self.env['alma.refund']._alma_amount_problem(
+                payment.currency_id, alma_cents, payment.purchase_amount_cents,
+                payment.amount_refunded_cents),
         }
 
     def alma_refund(self, values):

@@ -3,8 +3,10 @@ from html import unescape
 import requests
 
 from odoo import Command
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.tests.common import AlmaWebCommon
 
 
@@ -142,6 +144,19 @@ class TestAlmaTransaction(AlmaWebCommon):
         self.come_back(tx)  # Then the customer comes back: nothing more happens.
         self.assertEqual(self.env['account.payment'].search_count(
             [('payment_transaction_id', '=', tx.id)]), 1)
+
+    def test_what_alma_says_reaches_the_transaction_through_odoo(self):
+        """Every state of an Alma payment or refund moves its transaction, through Odoo's
+        notification path; a notification of no transaction of ours is refused, not applied."""
+        mapped = {state for states in const.STATUS_MAPPING.values() for state in states}
+        refund_states = dict(self.env['alma.refund']._fields['state'].selection)
+        self.assertLessEqual(set(dict(const.PAYMENT_STATES)) - {'draft'}, mapped)
+        self.assertLessEqual(set(refund_states), mapped)
+        _invoice, tx, _url = self.start()
+        with self.assertRaisesRegex(ValidationError, "no transaction found"):
+            self.env['payment.transaction']._handle_notification_data(
+                'alma', {'reference': f'{tx.reference}-forged', 'status': 'accepted'})
+        self.assertEqual(tx.state, 'draft')
 
     def test_declined_card(self):
         invoice, tx, _url = self.start()

@@ -67,4 +67,3 @@ SEND_MODES = [('sms', "SMS"), ('email', "E-mail"), ('link', "Link"), ('here', "P
 
 # A counter payment is paid within minutes; a phone sale's link may wait a day.
 LINK_EXPIRES_AFTER_MINUTES = 60 * 24
-IPN_ROUTE = '/payment/alma/ipn'

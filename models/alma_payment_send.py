@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.payment_alma import const
-from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
+from odoo.addons.payment_alma.controllers.main import AlmaController
 from odoo.addons.payment_alma.models.alma_payment import from_alma_timestamp
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.locking import own_transaction_locked
@@ -175,7 +175,7 @@ class AlmaPaymentSend(models.Model):
                 # The customer's language on Alma's page and texts, not the cashier's.
                 'locale': self._alma_locale(),
                 'expires_after': const.LINK_EXPIRES_AFTER_MINUTES,
-                'ipn_callback_url': urljoin(base_url, const.IPN_ROUTE),
+                'ipn_callback_url': urljoin(base_url, AlmaController._ipn_url),
                 'custom_data': {'odoo_reference': self.reference},
                 'billing_address': address,
             },
@@ -197,7 +197,7 @@ class AlmaPaymentSend(models.Model):
             payload['payment'].update(
                 self.env['payment.transaction']._alma_payment_values(self))
         elif self.send_mode == 'here':  # The till's window: back to a page that closes it.
-            return_url = f'{base_url}{AlmaPortalController._return_url}'
+            return_url = f'{base_url}{AlmaController._return_url}'
             payload['payment'].update(return_url=return_url, failure_return_url=return_url,
                                       customer_cancel_url=return_url)
         return payload

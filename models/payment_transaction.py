@@ -7,7 +7,7 @@ from odoo.osv import expression
 
 from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment_alma import const
-from odoo.addons.payment_alma.controllers.portal import AlmaPortalController
+from odoo.addons.payment_alma.controllers.main import AlmaController
 from odoo.addons.payment_alma.models.alma_payment_send import PaymentAsk
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.money import from_cents, to_cents
@@ -159,11 +159,11 @@ class PaymentTransaction(models.Model):
                  the payment form
         """
         base_url = payment.provider_id.get_base_url()
-        return_url = urljoin(base_url, AlmaPortalController._return_url)
+        return_url = urljoin(base_url, AlmaController._return_url)
         values = {
             'return_url': return_url,
             'failure_return_url': return_url,
-            'customer_cancel_url': urljoin(base_url, AlmaPortalController._cancel_url),
+            'customer_cancel_url': urljoin(base_url, AlmaController._cancel_url),
         }
         # The customer paying in the payment form is online; a link sent from an invoice (a
         # phone sale) keeps the provider's in-store origin, whose fee plans its offers showed.

@@ -11,8 +11,8 @@ from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.payment.tests.common import PaymentCommon
-from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.alma_standin import StandIn
+from odoo.addons.payment_alma.controllers.main import AlmaController
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
 _standin = None
@@ -87,7 +87,7 @@ class StandinMixin:
         src/Lib/RequestUtils.php: hex HMAC-SHA256 of the id), or with the `signature` given."""
         if signature is None:
             signature = hmac.new(key.encode(), alma_id.encode(), hashlib.sha256).hexdigest()
-        return self.url_open(f'{const.IPN_ROUTE}?pid={alma_id}',
+        return self.url_open(f'{AlmaController._ipn_url}?pid={alma_id}',
                              headers={'X-Alma-Signature': signature})
 
 

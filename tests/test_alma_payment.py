@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.controllers.main import AlmaController
 from odoo.addons.payment_alma.tests.common import AlmaPosCommon
 from odoo.addons.payment_alma.utils.alma_client import AlmaClient
 
@@ -169,7 +170,7 @@ class TestAlmaPayment(AlmaPosCommon):
         self.assertEqual(response.status_code, 403)
         payment.invalidate_recordset()
         self.assertEqual(payment.state, 'waiting')
-        response = self.url_open(f'{const.IPN_ROUTE}?pid={payment.alma_id}')
+        response = self.url_open(f'{AlmaController._ipn_url}?pid={payment.alma_id}')
         self.assertEqual(response.status_code, 403)
 
     def test_notification_accepts_the_payment_and_tells_the_till(self):

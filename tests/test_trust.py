@@ -19,6 +19,7 @@ from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import tagged
 
 from odoo.addons.payment_alma import const
+from odoo.addons.payment_alma.controllers.main import AlmaController
 from odoo.addons.payment_alma.models.alma_payment_send import PaymentAsk
 from odoo.addons.payment_alma.tests.common import AlmaPosCommon
 
@@ -226,12 +227,13 @@ class TestTrust(AlmaPosCommon):
     # === 6. Bad input: a 4xx or a translated message, never a 500 or database text === #
 
     def test_6_bad_input_gets_a_clear_answer(self):
-        self.assertEqual(self.url_open(f'{const.IPN_ROUTE}?pid=pay%00ment').status_code, 400)
+        ipn = AlmaController._ipn_url
+        self.assertEqual(self.url_open(f'{ipn}?pid=pay%00ment').status_code, 400)
         back = self.url_open('/payment/alma/return?pid=pay%00ment', allow_redirects=False)
         self.assertIn(back.status_code, (302, 303))
         payment = self.env['alma.payment'].browse(self.send()['payment']['id'])
         creations = self.creations()
-        response = self.url_open(f'{const.IPN_ROUTE}?pid={payment.alma_id}',
+        response = self.url_open(f'{AlmaController._ipn_url}?pid={payment.alma_id}',
                                  headers={'X-Alma-Signature': 'é'.encode().decode('latin-1')})
         self.assertEqual(response.status_code, 403)
         nan = self.send(amount='NaN')

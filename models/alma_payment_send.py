@@ -12,7 +12,7 @@ from odoo.addons.payment_alma.controllers.main import AlmaController
 from odoo.addons.payment_alma.models.alma_payment import from_alma_timestamp
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.locking import own_transaction_locked
-from odoo.addons.payment_alma.utils.money import to_cents
+from odoo.addons.payment_alma.utils.money import schedule_as_json, to_cents
 
 _logger = logging.getLogger(__name__)
 
@@ -142,8 +142,7 @@ class AlmaPaymentSend(models.Model):
             'absorbed_fee_cents': offer['absorbed_fee_cents'],
             'merchant_fee_cents': offer['merchant_fee_cents'],
             'merchant_fee_vat_cents': offer['merchant_fee_vat_cents'],
-            'schedule': [{'date': fields.Date.to_string(line['date']), 'amount': line['amount']}
-                         for line in offer['schedule']],
+            'schedule': schedule_as_json(offer['schedule']),
             'sale_key': ask.key,
             **ask.links,
         }

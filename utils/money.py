@@ -48,6 +48,12 @@ def with_vat(fee_cents, fee_vat_cents):
     return fee_cents + fee_vat_cents
 
 
+def schedule_as_json(schedule):
+    """A schedule of `offer_figures` as JSON holds it (a payment's, a wizard's offers): each
+    due date as ISO text, each amount in the currency's units."""
+    return [{'date': line['date'].isoformat(), 'amount': line['amount']} for line in schedule]
+
+
 def left_to_refund(paid_cents, refunded_cents):
     """What is left to refund of a payment, in cents: never below nothing."""
     return max(paid_cents - refunded_cents, 0)

@@ -7,7 +7,7 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
 from odoo.addons.payment_alma import const
-from odoo.addons.payment_alma.utils.money import from_cents
+from odoo.addons.payment_alma.utils.money import from_cents, schedule_as_json
 
 # How the clinic sends an invoice's link: the customer is on the phone, not at the counter.
 SEND_MODES = [('sms', "SMS"), ('email', "E-mail"), ('link', "Link and QR code")]
@@ -86,8 +86,7 @@ class AlmaPaymentWizard(models.TransientModel):
             'deferred_days': offer['deferred_days'],
             'eligible': offer['eligible'],
             'reason': offer['reason'],
-            'schedule': [{'date': fields.Date.to_string(line['date']), 'amount': line['amount']}
-                         for line in offer['schedule']],
+            'schedule': schedule_as_json(offer['schedule']),
             'purchase_amount': cents('purchase_amount_cents'),
             'customer_fee': cents('customer_fee_cents'),
             # The whole cost of the credit (fees and interest) and what the customer pays in all.

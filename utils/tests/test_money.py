@@ -116,6 +116,8 @@ def test_an_offer_adds_up_to_the_cent_and_its_dates_are_days_in_paris():
     assert (figures['merchant_fee_cents'], figures['merchant_fee_vat_cents']) == (1516, 303)
     assert figures['net_cents'] == 39900 - 1516 - 303
     assert figures['clinic_fee_total_cents'] == 1516 + 303
+    assert money.schedule_as_json(figures['schedule'])[0] == {'date': '2026-11-23',
+                                                              'amount': 133.0}
 
 
 def test_the_customer_pays_the_fees_and_interest_alma_gives():

@@ -32,9 +32,11 @@
     'assets': {
         'point_of_sale._assets_pos': [
             'payment_alma/static/src/app/**/*',
+            'payment_alma/static/src/shared/**/*',
         ],
         'web.assets_backend': [
             'payment_alma/static/src/app/alma_utils.js',
+            'payment_alma/static/src/shared/**/*',
             'payment_alma/static/src/views/**/*',
         ],
         'web.assets_frontend': [

@@ -1,5 +1,6 @@
 import {_t} from "@web/core/l10n/translation";
 import {ConnectionLostError, RPCError} from "@web/core/network/rpc";
+import {formatFloat} from "@web/core/utils/numbers";
 
 const {DateTime} = luxon;
 
@@ -46,6 +47,19 @@ export function almaFormatDueDate(isoDate) {
         return _t("Today");
     }
     return almaFormatDate(isoDate);
+}
+
+/**
+ * The annual rate Alma gives for a plan that costs the customer something (French consumer
+ * credit law wants it shown), e.g. "12.00 %"; "" when Alma gives none.
+ */
+export function almaAnnualRate(offer) {
+    const rate = offer?.annual_interest_rate;
+    if (typeof rate !== "number" || !(rate > 0)) {
+        return "";
+    }
+    // A no-break space before "%", as French writes it ("12,00 %").
+    return `${formatFloat(rate, {digits: [false, 2]})}\u00a0%`;
 }
 
 /** A date ('YYYY-MM-DD') in the user's language ("4 déc. 2026"), never "Today": it follows

@@ -1,9 +1,13 @@
 import {_t} from "@web/core/l10n/translation";
 import {Component, onMounted, onWillDestroy, useState} from "@odoo/owl";
 import {Dialog} from "@web/core/dialog/dialog";
-import {formatFloat} from "@web/core/utils/numbers";
 import {usePos} from "@point_of_sale/app/store/pos_hook";
-import {almaErrorMessage, almaFormatDueDate} from "@payment_alma/app/alma_utils";
+import {
+    almaAnnualRate,
+    almaErrorMessage,
+    almaFormatDueDate,
+} from "@payment_alma/app/alma_utils";
+import {AlmaOfferList} from "@payment_alma/shared/alma_offer_card/alma_offer_card";
 
 export const ALMA_CONTACT_FIELDS = [
     "first_name",
@@ -24,7 +28,7 @@ export const ALMA_CONTACT_FIELDS = [
  */
 export class AlmaDialog extends Component {
     static template = "payment_alma.AlmaDialog";
-    static components = {Dialog};
+    static components = {Dialog, AlmaOfferList};
     static props = {
         terminal: Object,
         line: Object,
@@ -117,9 +121,6 @@ export class AlmaDialog extends Component {
     get eligibleOffers() {
         return this.state.offers.filter((offer) => offer.eligible);
     }
-    get ineligibleOffers() {
-        return this.state.offers.filter((offer) => !offer.eligible);
-    }
     get selectedOffer() {
         return this.state.offers.find((offer) => offer.plan_id === this.state.planId);
     }
@@ -151,17 +152,8 @@ export class AlmaDialog extends Component {
             this.selectedOffer && this.selectedOffer.customer_total_cost > 0
         );
     }
-    /**
-     * The annual rate Alma gives for a plan that costs the customer something (French consumer
-     * credit law wants it shown), e.g. "12.00 %"; "" when Alma gives none.
-     */
     annualRate(offer) {
-        const rate = offer?.annual_interest_rate;
-        if (typeof rate !== "number" || !(rate > 0)) {
-            return "";
-        }
-        // A no-break space before "%", as French writes it ("12,00 %").
-        return `${formatFloat(rate, {digits: [false, 2]})}\u00a0%`;
+        return almaAnnualRate(offer);
     }
     get selectedContact() {
         return this.state.contacts.find(

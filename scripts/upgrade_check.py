@@ -10,7 +10,7 @@ Run twice by `scripts/test` inside `odoo-bin shell` (stdin), with UPGRADE_STEP s
   must be moved by a script in `migrations/`, and the field named in MOVED below with where
   it went.
 """
-# ruff: noqa: F821 (`env` is odoo-bin shell's)
+# ruff: noqa: F821 (`env` is odoo-bin shell's: the superuser's, so no sudo() is needed here)
 import json
 import os
 from datetime import timedelta
@@ -26,7 +26,7 @@ MAGIC = {'create_date', 'write_date', 'create_uid', 'write_uid', '__last_update'
 
 
 def alma_records(model):
-    records = env[model].sudo().with_context(active_test=False).search([], order='id')
+    records = env[model].with_context(active_test=False).search([], order='id')
     if model == 'payment.transaction':
         records = records.filtered(lambda tx: tx.provider_code == 'alma')
     return records
@@ -48,7 +48,7 @@ def snapshot():
 
 def seed():
     clinic = env.ref('payment_alma.demo_clinic')
-    provider = env['payment.provider'].sudo().search(
+    provider = env['payment.provider'].search(
         [('code', '=', 'alma'), ('company_id', '=', clinic.id)], limit=1)
     assert provider, "the demo clinic has no Alma provider"
     env_clinic = env(context=dict(env.context, allowed_company_ids=clinic.ids))
@@ -56,7 +56,7 @@ def seed():
         'name': "Jeanne Martin", 'email': 'jeanne.martin@example.fr', 'mobile': '+33612345678',
         'company_id': clinic.id})
     now = fields.Datetime.now()
-    Payment = env_clinic['alma.payment'].sudo()
+    Payment = env_clinic['alma.payment']
     common = {'provider_id': provider.id, 'currency_id': clinic.currency_id.id,
               'plan_id': env.ref('payment_alma.plan_3x').id, 'partner_id': partner.id,
               'contact_id': partner.id, 'mode': 'test', 'price_cents': 39900,
@@ -70,7 +70,7 @@ def seed():
                            'accepted_date': now - timedelta(days=20),
                            'pos_payment_uuid': 'upgrade-line-1', 'pos_order_name': 'Upgrade/0001',
                            'sale_key': 'pos:upgrade-line-1'})
-    tx = env_clinic['payment.transaction'].sudo().create({
+    tx = env_clinic['payment.transaction'].create({
         'provider_id': provider.id, 'payment_method_id': env.ref('payment.payment_method_alma').id,
         'amount': 399.0, 'currency_id': clinic.currency_id.id, 'partner_id': partner.id,
         'reference': 'UPGRADE-TX-1', 'provider_reference': 'payment_upgrade_web'})
@@ -85,10 +85,10 @@ def seed():
     Payment.create({**common, 'alma_id': 'payment_upgrade_refused', 'state': 'refused',
                     'alma_state': 'scored_no', 'send_mode': 'sms',
                     'state_reason_code': 'refused', 'state_reason': "Alma refused the payment."})
-    Lines = env_clinic['alma.fee.line'].sudo()
+    Lines = env_clinic['alma.fee.line']
     for payment in till | web:
         Lines._alma_create_for_payment(payment)
-    refund = env_clinic['alma.refund'].sudo().create({
+    refund = env_clinic['alma.refund'].create({
         'payment_id': till.id, 'amount_cents': 10000, 'state': 'done',
         'alma_refund_id': 'refund_upgrade_1', 'refund_key': 'upgrade:refund:1',
         'asked_at': now - timedelta(days=5)})

@@ -114,7 +114,7 @@ class AlmaController(http.Controller):
         payment = self._alma_returning_payment(pid)
         if payment:
             payment._alma_refresh_notified(source='return')
-        if payment and not payment.transaction_reference:
+        if payment and not payment.transaction_id:
             # Only whether it is paid is shown: nothing of the sale or the customer.
             return request.render('payment_alma.pos_return_page', {
                 'accepted': payment.state == 'accepted',
@@ -136,7 +136,7 @@ class AlmaController(http.Controller):
         # sudo: the customer may be the public user; the session names their transaction.
         monitored = request.env['payment.transaction'].sudo().browse(
             request.session.get(PaymentPostProcessing.MONITORED_TX_ID_KEY)).exists()
-        if monitored and monitored.reference == payment.transaction_reference:
+        if monitored and monitored == payment.transaction_id:
             payment._alma_refresh(source='return')
             if payment.state == 'waiting':
                 try:
@@ -157,7 +157,7 @@ class AlmaController(http.Controller):
         # (at most every few seconds, as for the notification: no flood of Alma on replays),
         # failing fast (no retry, no wait): anyone may call this page.
         payment = request.env['alma.payment'].sudo().with_context(alma_fail_fast=True).search([
-            ('alma_id', '=', pid), '|', ('transaction_reference', '!=', False),
+            ('alma_id', '=', pid), '|', ('transaction_id', '!=', False),
             ('send_mode', '=', 'here'),
         ], limit=1)
         if not payment:

@@ -2,6 +2,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.payment_alma.utils.locking import own_transaction_locked
+from odoo.addons.payment_alma.utils.money import from_cents
 
 # The states of an invoice's Alma payment that a new "Pay with Alma" answers again.
 WAITING_OR_PAID = ('waiting', 'accepted')
@@ -94,11 +95,7 @@ class AccountMove(models.Model):
         users may not read Alma payments; the callers checked the user's rights on the
         invoice)."""
         self.ensure_one()
-        references = self._alma_transactions().mapped('reference')
-        if not references:
-            return self.env['alma.payment'].sudo()
-        return self.env['alma.payment'].sudo().search(
-            [('transaction_reference', 'in', references)], order='id desc')
+        return self._alma_transactions().alma_payment_ids.sorted('id', reverse=True)
 
     def _alma_post_process(self):
         """Post-process the invoice's done Alma transactions now: the payment in the Alma
@@ -147,8 +144,7 @@ class AccountMove(models.Model):
             # A new snapshot: the Alma payment was written in a transaction of its own.
             self.env.cr.commit()  # pylint: disable=invalid-commit
             self.env.invalidate_all()
-            latest = self.env['alma.payment'].sudo().search(
-                [('transaction_reference', '=', tx.reference)], order='id desc', limit=1)
+            latest = tx.sudo().alma_payment_ids[:1]
             if not self._alma_resumable_transaction(latest):
                 tx._set_error(error)  # Nothing to resume: the next send makes a new one.
         return {'error': error, 'existing': False}
@@ -161,7 +157,7 @@ class AccountMove(models.Model):
                 payment.state == 'error' and payment.creation_attempted_at)):
             return self.env['payment.transaction']
         return self._alma_transactions().filtered(lambda tx: (
-            tx.reference == payment.transaction_reference and tx.state == 'draft'
+            tx == payment.transaction_id and tx.state == 'draft'
             and tx.currency_id == self.currency_id
             and not tx.currency_id.compare_amounts(tx.amount, self.amount_residual)))
 
@@ -201,14 +197,7 @@ class AccountMove(models.Model):
                 "refunded through Alma."))
         # One refund per credit note, whatever is clicked: its refund asked before (a lost
         # answer, a second click) is looked for at Alma again, never asked a second time.
-        refund_tx = tx.child_transaction_ids.filtered(
-            lambda child: child.operation == 'refund' and self in child.invoice_ids
-            and child.state in ('draft', 'pending', 'done'))[-1:]
-        if not refund_tx:
-            refund_tx = tx._create_child_transaction(
-                self.amount_residual, is_refund=True, invoice_ids=[Command.set(self.ids)])
-            refund_tx._log_sent_message()
-        refund_tx = tx._alma_refund_through(refund_tx, key=f'move:{self.id}')
+        result = tx._alma_refund_through(self.amount_residual, credit_note=self)
         return self.env['alma.payment']._alma_refund_notification(
-            refund_tx.state == 'done', -refund_tx.amount, self.currency_id,
-            refund_tx.state_message)
+            result['state'] == 'done', from_cents(result['amount_cents']), self.currency_id,
+            result['error'])

@@ -183,10 +183,7 @@ class AlmaFeeLineSettlement(models.Model):
             ('pos_session_id', 'in', pos_payments.session_id.ids),
             ('pos_payment_method_id', 'in', pos_payments.payment_method_id.ids),
         ]) if pos_payments else self.env['account.payment']
-        references = [ref for ref in sale_payments.mapped('transaction_reference')
-                      + refunds.mapped('transaction_reference') if ref]
-        transactions = self.env['payment.transaction'].sudo().search(
-            [('reference', 'in', references)]) if references else self.env['payment.transaction']
+        transactions = (sale_payments.transaction_id | refunds.transaction_id).sudo()
         moves = session_payments.move_id | transactions.payment_id.move_id | self.sudo().move_id
         return moves.line_ids.filtered(
             lambda item: item.account_id == outstanding and item.parent_state == 'posted'

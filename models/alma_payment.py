@@ -123,7 +123,9 @@ class AlmaPayment(models.Model):
     invoice_id = fields.Many2one(
         'account.move', readonly=True, index=True,
         help="The invoice its transaction pays (the first one when it pays several).")
-    transaction_reference = fields.Char(readonly=True, index=True)
+    transaction_id = fields.Many2one(
+        'payment.transaction', readonly=True, index=True, ondelete='restrict',
+        help="The transaction it pays (Odoo's payment form, an invoice's link).")
 
     _sql_constraints = [
         ('reference_unique', 'unique(reference)', "An Alma payment reference is unique."),
@@ -157,12 +159,12 @@ class AlmaPayment(models.Model):
             payment.clinic_fee_total = from_cents(
                 with_vat(payment.merchant_fee_cents, payment.merchant_fee_vat_cents))
 
-    @api.depends('pos_payment_uuid', 'send_mode', 'transaction_reference')
+    @api.depends('pos_payment_uuid', 'send_mode', 'transaction_id')
     def _compute_channel(self):
         for payment in self:
             if payment.pos_payment_uuid:
                 payment.channel = 'pos'
-            elif payment.transaction_reference and payment.send_mode == 'here':
+            elif payment.transaction_id and payment.send_mode == 'here':
                 payment.channel = 'online'  # Odoo's payment form: the customer's own page.
             else:
                 payment.channel = 'invoice'
@@ -211,11 +213,10 @@ class AlmaPayment(models.Model):
         if self.pos_order_name:
             return self.pos_order_name
         documents = self.invoice_id
-        if self.transaction_reference:
+        if self.transaction_id:
             # sudo: whoever learnt that Alma accepted it (the public user, the cron) only names
             # the documents of the payment's own transaction.
-            tx = self.env['payment.transaction'].sudo().search(
-                [('reference', '=', self.transaction_reference)], limit=1)
+            tx = self.transaction_id.sudo()
             documents |= tx.invoice_ids.sorted('id')
             if not documents and 'sale_order_ids' in tx._fields:
                 documents = tx.sale_order_ids.sorted('id')

@@ -59,10 +59,7 @@ class AlmaPaymentRefund(models.Model):
             amount=self.currency_id.format(self.price), sale=self._alma_origin())
         self.message_post(body=note)
         # sudo: whoever learnt it (a notification, the cron) tells the invoice's bookkeeper.
-        tx = self.env['payment.transaction'].sudo().search(
-            [('reference', '=', self.transaction_reference)], limit=1) \
-            if self.transaction_reference else self.env['payment.transaction']
-        for invoice in tx.invoice_ids | self.invoice_id.sudo():
+        for invoice in self.transaction_id.sudo().invoice_ids | self.invoice_id.sudo():
             invoice.activity_schedule(
                 'mail.mail_activity_data_todo', summary=self.env._("Alma test payment"),
                 note=note,
@@ -143,19 +140,16 @@ class AlmaPaymentRefund(models.Model):
                 # sudo: the name of the order this payment paid, for the message only.
                 self.sudo().pos_payment_id.pos_order_id.name or self.pos_order_name or ''))
         left_cents = left_to_refund(self.purchase_amount_cents, self.amount_refunded_cents)
-        transaction = self.env['payment.transaction'].search([
-            ('reference', '=', self.transaction_reference), ('provider_code', '=', 'alma'),
-            ('state', '=', 'done')], limit=1) if self.transaction_reference else None
+        transaction = self.transaction_id.filtered(lambda tx: tx.state == 'done')
         invoices = (transaction.invoice_ids if transaction else self.invoice_id).filtered(
             lambda move: move.move_type == 'out_invoice' and move.state == 'posted')
         if invoices:
             return self._alma_credit_note_action(invoices)
         if transaction:
-            transaction.action_refund(amount_to_refund=from_cents(left_cents))
-            refund_tx = transaction.child_transaction_ids.sorted('id')[-1:]
+            result = transaction._alma_refund_through(from_cents(left_cents))
             return self._alma_refund_notification(
-                refund_tx.state == 'done', from_cents(left_cents), self.currency_id,
-                refund_tx.state_message)
+                result['state'] == 'done', from_cents(result['amount_cents']), self.currency_id,
+                result['error'])
         # Up to what is left now: a double click finds this refund again.
         result = self.env['alma.refund']._alma_refund_for(
             self, key=f'button:{self.id}:{self.amount_refunded_cents}')

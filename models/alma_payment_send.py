@@ -33,7 +33,7 @@ class PaymentAsk:
     `amount` for `key`, what the payment pays on our side (e.g. ``pos:<line uuid>``).
 
     `links` are the payment's fields linking it to the sale (``pos_*``,
-    ``transaction_reference``, ``invoice_id``).
+    ``transaction_id``, ``invoice_id``).
     """
 
     key: str
@@ -51,7 +51,7 @@ class PaymentAsk:
     def online(self):
         """Whether the customer pays on the website (Odoo's payment form), Alma's online
         origin and plans; a link sent from the till or an invoice keeps the in-store ones."""
-        return bool(self.links.get('transaction_reference')) and self.send_mode == 'here'
+        return bool(self.links.get('transaction_id')) and self.send_mode == 'here'
 
     def with_env(self, env):
         """The same ask, its records read in `env` (the creation's own transaction)."""
@@ -192,7 +192,7 @@ class AlmaPaymentSend(models.Model):
             # eligibility. Source: alma/widgets documentation.md, widgets-lit/src/utils/
             # fetch-eligibility.ts; Alma API summaries: `payment.merchant_covers_all_fees`.
             payload['payment']['merchant_covers_all_fees'] = True
-        if self.transaction_reference:  # Odoo's payment form: return URLs, online origin.
+        if self.transaction_id:  # Odoo's payment form: return URLs, online origin.
             payload['payment'].update(
                 self.env['payment.transaction']._alma_payment_values(self))
         elif self.send_mode == 'here':  # The till's window: back to a page that closes it.

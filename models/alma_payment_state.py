@@ -285,7 +285,7 @@ class AlmaPaymentState(models.Model):
         path): the state checked here, and what its amount check needs."""
         self.ensure_one()
         return {
-            'reference': self.transaction_reference,
+            'reference': self.transaction_id.reference,
             'provider_reference': self.alma_id,
             'status': self.state,
             'alma_state': self.alma_state,

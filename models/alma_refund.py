@@ -50,7 +50,9 @@ class AlmaRefund(models.Model):
     asked_at = fields.Datetime(readonly=True)
     error = fields.Char(readonly=True)
     alma_refund_id = fields.Char(string="Alma Refund ID", readonly=True, index=True)
-    transaction_reference = fields.Char(readonly=True, index=True)
+    transaction_id = fields.Many2one(
+        'payment.transaction', string="Refund Transaction", readonly=True, index=True,
+        ondelete='restrict', help="Odoo's refund transaction that carries it, if any.")
 
     # Asked at the till: the refund order's Alma line (uuid) and the sale it refunds.
     pos_config_id = fields.Many2one('pos.config', readonly=True, index=True)
@@ -95,7 +97,8 @@ class AlmaRefund(models.Model):
     # === The one entry point of every refund === #
 
     @api.model
-    def _alma_refund_for(self, payment, *, key, amount_cents=None, document=None, **links):
+    def _alma_refund_for(self, payment, *, key, amount_cents=None, document=None,
+                         refunded_tx=None, credit_note=None, **links):
         """Find or ask the refund of `key` on `payment`; `amount_cents` None = what is left.
 
         The callers check who may refund. It runs in a transaction of its own, holding a lock
@@ -103,36 +106,40 @@ class AlmaRefund(models.Model):
         `key` names what is refunded (a credit note, a till's line, a transaction and the
         amount asked), never the click: asking it again finds the same refund. While another
         refund whose key starts with `document` waits for Alma's answer, nothing is sent.
+        A refund of `refunded_tx` (paying `credit_note`, if any) is made with its refund
+        transaction, in the same transaction: committed together before Alma is asked.
 
         :return: the refund as plain data (the caller's transaction may not see it yet):
                  {'id', 'reference', 'state', 'amount_cents', 'alma_refund_id', 'error',
                  'existing', 'refunded_cents' (of the payment, in all),
-                 'transaction_reference' (of the refund transaction it was asked for)}; state
+                 'transaction_id' (its refund transaction's id)}; state
                  'asked' means that Alma's answer was lost: it is looked for at Alma later.
         """
         # su: the callers checked the user's rights; refunds are the add-on's own books.
         with own_transaction_locked(self.env, f'refunds:{payment.id}', su=True) as env:
             payment = payment.with_env(env)
+            if refunded_tx:
+                refunded_tx = (refunded_tx.with_env(env), credit_note and credit_note.with_env(env))
             refund, existing, error = env['alma.refund']._alma_find_or_ask(
-                payment, key, amount_cents, links, document)
+                payment, key, amount_cents, links, document, refunded_tx)
             return {
                 'id': refund.id, 'reference': refund.reference or '',
                 'state': refund.state or False, 'amount_cents': refund.amount_cents,
                 'alma_refund_id': refund.alma_refund_id or False,
-                'transaction_reference': refund.transaction_reference or False,
+                'transaction_id': refund.transaction_id.id,
                 'refunded_cents': payment.amount_refunded_cents,
                 'error': error, 'existing': existing,
             }
 
     @api.model
-    def _alma_find_or_ask(self, payment, key, amount_cents, links, document=None):
-        """Return (refund, whether it existed, error); runs under the payment's refund lock."""
+    def _alma_find_or_ask(self, payment, key, amount_cents, links, document=None,
+                          refunded_tx=None):
+        """Return (refund, whether it existed, error); runs under the payment's refund lock.
+
+        :param tuple refunded_tx: (the transaction refunded, the credit note paid or None): a
+                                  new refund is made with its refund transaction
+        """
         refund = self.search([('refund_key', '=', key), ('state', '!=', 'refused')], limit=1)
-        if not refund and links.get('transaction_reference'):
-            # A refund transaction carries one refund, whatever key it was asked with.
-            refund = self.search([('transaction_reference', '=', links['transaction_reference']),
-                                  ('payment_id', '=', payment.id), ('state', '!=', 'refused')],
-                                 limit=1)
         if refund.state == 'done':
             return refund, True, ''
         mismatch = key == f'amount_mismatch:{payment.id}' and payment._alma_is_mismatch_to_refund()
@@ -175,9 +182,14 @@ class AlmaRefund(models.Model):
         if problem:
             return refund, False, problem
         if not refund:
+            if refunded_tx:
+                refund_tx = refunded_tx[0]._alma_refund_transaction(amount_cents, refunded_tx[1])
+                links = {**links, 'transaction_id': refund_tx.id}
             refund = self.create({'payment_id': payment.id, 'refund_key': key,
                                   'amount_cents': amount_cents, **links})
         refund._alma_ask(client)
+        if refund.state != 'done':  # Done, its transaction followed already (`_alma_on_done`).
+            self.env['payment.transaction']._alma_sync_from_refunds(refund)
         return refund, False, refund.error or ''
 
     @api.model
@@ -282,7 +294,7 @@ class AlmaRefund(models.Model):
         """What its refund transaction is told of this refund (`payment.transaction`'s
         notification path)."""
         self.ensure_one()
-        return {'reference': self.transaction_reference, 'status': self.state,
+        return {'reference': self.transaction_id.reference, 'status': self.state,
                 'reason': self.error, 'provider_reference': self.alma_refund_id}
 
     @api.model

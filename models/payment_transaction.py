@@ -1,7 +1,7 @@
 import logging
 from urllib.parse import urljoin
 
-from odoo import SUPERUSER_ID, api, models
+from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 
@@ -16,6 +16,8 @@ _logger = logging.getLogger(__name__)
 
 class PaymentTransaction(models.Model):
     _inherit = 'payment.transaction'
+
+    alma_payment_ids = fields.One2many('alma.payment', 'transaction_id', readonly=True)
 
     # === BUSINESS METHODS: the payment form === #
 
@@ -99,7 +101,7 @@ class PaymentTransaction(models.Model):
                 partner=contact.commercial_partner_id,
                 fees_offered=fees_offered,
                 send_mode=send_mode,
-                links={'transaction_reference': self.reference, **links},
+                links={'transaction_id': self.id, **links},
             ))
         except (UserError, AlmaError) as error:
             return {'error': error.args[0]}
@@ -120,17 +122,16 @@ class PaymentTransaction(models.Model):
         others = self.invoice_ids.sudo().transaction_ids
         if 'sale_order_ids' in self._fields:
             others |= self.sale_order_ids.sudo().transaction_ids
-        references = (others - self).filtered(
-            lambda tx: tx.provider_code == 'alma').mapped('reference')
+        earlier_txs = (others - self).filtered(lambda tx: tx.provider_code == 'alma')
         # A link sent from an invoice may be of a transaction or, made earlier, of none.
-        of_the_same = [[('transaction_reference', 'in', references)]] if references else []
+        of_the_same = [[('transaction_id', 'in', earlier_txs.ids)]] if earlier_txs else []
         if self.invoice_ids:
             of_the_same.append([('invoice_id', 'in', self.invoice_ids.ids)])
         if not of_the_same:
             return ''
         earlier = self.env['alma.payment'].sudo().search(expression.AND([
             expression.OR(of_the_same),
-            [('state', '=', 'waiting'), ('transaction_reference', '!=', self.reference)],
+            [('state', '=', 'waiting'), ('transaction_id', '!=', self.id)],
         ]), order='id')
         for payment in earlier:
             try:
@@ -154,7 +155,7 @@ class PaymentTransaction(models.Model):
     def _alma_payment_values(self, payment):
         """What the Alma payment of a transaction adds to what is sent to Alma.
 
-        :param payment: the `alma.payment` of a transaction (`transaction_reference` set)
+        :param payment: the `alma.payment` of a transaction (`transaction_id` set)
         :return: values of Alma's `payment` object: the return URLs, and the online origin of
                  the payment form
         """
@@ -198,7 +199,8 @@ class PaymentTransaction(models.Model):
         their transactions, through Odoo's notification path; one missing transaction stops no
         other."""
         txs = self
-        for record in records.filtered('transaction_reference'):
+        # Read as the transactions are (sudo: see the callers).
+        for record in records.with_env(self.env).filtered('transaction_id'):
             try:
                 txs |= self._handle_notification_data('alma', record._alma_notification_data())
             except ValidationError as error:
@@ -281,8 +283,7 @@ class PaymentTransaction(models.Model):
             return ''
         # sudo: the reader is the customer (maybe the public user, with the invoice's token);
         # only the reason of this transaction's own Alma payment is read.
-        payment = self.env['alma.payment'].sudo().search(
-            [('transaction_reference', '=', self.reference)], order='id desc', limit=1)
+        payment = self.sudo().alma_payment_ids[:1]
         code = payment.state_reason_code
         again = self.env._("You may try again or choose another payment method.")
         if code == 'refused':
@@ -335,8 +336,7 @@ class PaymentTransaction(models.Model):
         if self.invoice_ids and self.currency_id.compare_amounts(excess, 0) > 0:
             # sudo: whoever post-processes (cron, status page) may not read Alma payments; only
             # this transaction's own is noted.
-            payment = self.env['alma.payment'].sudo().search(
-                [('transaction_reference', '=', self.reference)], order='id desc', limit=1)
+            payment = self.sudo().alma_payment_ids[:1]
             if payment:
                 payment._alma_flag_paid_twice(
                     paid or self.invoice_ids, excess=min(excess, self.amount))
@@ -349,35 +349,38 @@ class PaymentTransaction(models.Model):
 
     def _send_refund_request(self, amount_to_refund=None):
         """Override of `payment` to refund through Alma, on the one refund path of Alma."""
-        refund_tx = super()._send_refund_request(amount_to_refund=amount_to_refund)
         if self.provider_code != 'alma':
-            return refund_tx
-        return self._alma_refund_through(refund_tx)
+            return super()._send_refund_request(amount_to_refund=amount_to_refund)
+        self._ensure_provider_is_not_disabled()
+        result = self._alma_refund_through(amount_to_refund or self.amount)
+        # Made in the refund's own transaction: the caller's may not read it yet.
+        return self.browse(result['transaction_id'])
 
-    def _alma_refund_through(self, refund_tx, key=None):
-        """Have Alma refund the amount of `refund_tx`, a refund child of this transaction.
+    def _alma_refund_through(self, amount, credit_note=None):
+        """Have Alma refund `amount` of this transaction, through a refund transaction.
 
-        The refund is keyed on what it refunds: `key` (a credit note), else this transaction,
-        the amount asked and how many of its refunds Alma made, so that a second click after a
-        lost answer finds the first refund instead of making another.
+        The refund transaction is made with the refund, in the refund's own transaction
+        (`alma.refund._alma_refund_for`): committed before Alma is asked, and never twice. The
+        refund is keyed on what it refunds: the credit note, else this transaction, the amount
+        asked and how many of its refunds Alma made, so that a second click after a lost
+        answer finds the first refund instead of making another.
 
-        :return: the refund transaction that carries the refund: `refund_tx`, or the one of
-                 the same refund asked before (`refund_tx` is then deleted)
+        :return: the refund as plain data (see `_alma_refund_for`)
         :raise UserError: when Alma refused, nothing is left to refund, or the same refund is
-                          asked and still unanswered (the caller's transaction, and
-                          `refund_tx` with it, is then rolled back)
+                          asked and still unanswered
         """
         self.ensure_one()
-        # Called as superuser (`action_refund`, a credit note): the rights are the user's.
+        # Called as superuser (`action_refund`): the rights are the user's.
         if not self.env.user.has_group('account.group_account_manager'):
             raise AccessError(self.env._("Only accounting managers can refund Alma payments."))
-        payment = self.env['alma.payment'].search(
-            [('transaction_reference', '=', self.reference), ('state', '=', 'accepted')], limit=1)
+        payment = self.alma_payment_ids.filtered(lambda payment: payment.state == 'accepted')[:1]
         if not payment:
             raise UserError(self.env._("This transaction has no accepted Alma payment."))
-        amount_cents = to_cents(-refund_tx.amount)
+        amount_cents = to_cents(amount)
         document = None
-        if key is None:
+        if credit_note:
+            key = f'move:{credit_note.id}'
+        else:
             document = f'tx:{self.reference}:'
             # sudo: the refunds of this transaction are counted, whoever asks.
             made = payment.sudo().refund_ids.filtered(
@@ -386,22 +389,20 @@ class PaymentTransaction(models.Model):
             key = f'{document}{amount_cents}:{len(made)}'
         result = self.env['alma.refund']._alma_refund_for(
             payment, key=key, amount_cents=amount_cents, document=document,
-            transaction_reference=refund_tx.reference)
-        earlier = result['transaction_reference'] not in (False, refund_tx.reference)
-        if earlier:
-            # Asked before (a lost answer, a second click): that refund, never a second one.
-            refund_tx.unlink()
-            refund_tx = self.search([('reference', '=', result['transaction_reference']),
-                                     ('source_transaction_id', '=', self.id)])
-        # Asked before and still unanswered: said, and nothing more is sent.
-        unanswered = result['existing'] and result['state'] == 'asked'
-        if unanswered or (earlier and (result['state'] != 'done' or not refund_tx)):
+            refunded_tx=self, credit_note=credit_note)
+        if result['existing'] and result['state'] == 'asked':
+            # Asked before and still unanswered: said, and nothing more is sent.
             raise UserError(result['error'] or self.env._(
                 "This refund was already asked of Alma: nothing was sent again."))
         if result['state'] not in ('asked', 'done'):
             raise UserError(result['error'])
-        refund_tx._handle_notification_data('alma', {
-            'reference': refund_tx.reference, 'status': result['state'],
-            'reason': result['error'], 'provider_reference': result['alma_refund_id'],
-        })
+        return result
+
+    def _alma_refund_transaction(self, amount_cents, credit_note=None):
+        """A refund transaction of `amount_cents` of this transaction, as Odoo's
+        `_send_refund_request` makes one (paying `credit_note`, if any)."""
+        extra = {'invoice_ids': [Command.set(credit_note.ids)]} if credit_note else {}
+        refund_tx = self._create_child_transaction(from_cents(amount_cents), is_refund=True,
+                                                   **extra)
+        refund_tx._log_sent_message()
         return refund_tx

@@ -17,8 +17,12 @@ from datetime import timedelta
 
 from odoo import fields
 
-# {model: {field: where its data went}}: fields a migration moved elsewhere on purpose.
-MOVED = {}
+# {model: {field: where its data went}}: fields a migration moved elsewhere on purpose, and
+# the path (from the same record) that must now give the value the field had.
+MOVED = {
+    'alma.payment': {'transaction_reference': 'transaction_id.reference'},  # 18.0.1.1.0
+    'alma.refund': {'transaction_reference': 'transaction_id.reference'},
+}
 
 MODELS = ('alma.payment', 'alma.refund', 'alma.fee.line', 'payment.transaction')
 # Odoo's own bookkeeping of a row, rewritten by any upgrade.
@@ -94,6 +98,15 @@ def seed():
         'asked_at': now - timedelta(days=5)})
     till.amount_refunded_cents = 10000
     Lines._alma_create_for_refund(till, refund.alma_refund_id, refund.amount_cents)
+    refund_tx = tx._create_child_transaction(50.0, is_refund=True)
+    refund_tx.provider_reference = 'refund_upgrade_web'
+    refund_tx._set_done()
+    web_refund = env_clinic['alma.refund'].create({
+        'payment_id': web.id, 'amount_cents': 5000, 'state': 'done',
+        'alma_refund_id': 'refund_upgrade_web', 'refund_key': f'tx:{tx.reference}:5000:0',
+        'transaction_reference': refund_tx.reference, 'asked_at': now - timedelta(days=2)})
+    web.amount_refunded_cents = 5000
+    Lines._alma_create_for_refund(web, web_refund.alma_refund_id, web_refund.amount_cents)
     Lines.search([('alma_payment_id', '=', till.id), ('refund_id', '=', False)]).write(
         {'settled': True, 'settled_date': now - timedelta(days=12), 'settled_by_id': env.uid})
     env.cr.commit()
@@ -118,6 +131,10 @@ def check():
                 continue
             for name, value in old.items():
                 if name in moved:
+                    now = env[model].browse(int(record_id)).mapped(moved[name])
+                    if (now[0] if now else False) != value:
+                        problems.append(f"{model} {record_id}.{name}: {value!r} did not move "
+                                        f"to {moved[name]} ({now!r})")
                     continue
                 if name not in new:
                     if value not in (False, None, [], '', 0):

@@ -177,8 +177,7 @@ class TestBackOffice(AlmaWebCommon):
              tx.partner_id, tx.state, tx.provider_reference),
             (self.alma, self.alma_method, 'online_redirect', 399.0, invoice.currency_id,
              self.jean, 'draft', payment.alma_id))
-        self.assertEqual((payment.transaction_reference, payment.sale_key),
-                         (tx.reference, f'tx:{tx.reference}'))
+        self.assertEqual((payment.transaction_id, payment.sale_key), (tx, f'tx:{tx.reference}'))
         self.assertEqual((payment.state, payment.contact_id, payment.send_mode),
                          ('waiting', self.marie, 'sms'))
         self.assertEqual([sms['payment_id'] for sms in self.standin.sms_outbox], [payment.alma_id])
@@ -412,7 +411,7 @@ class TestBackOffice(AlmaWebCommon):
         self.assertIn("started online", sent.state_reason)
         self.assertEqual((invoice.transaction_ids - tx).mapped('state'), ['cancel'])
 
-        online = self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        online = self.env['alma.payment'].search([('transaction_id', '=', tx.id)])
         self.customer_pays(online.alma_id)
         self.env['alma.payment']._cron_alma_poll_pending()
         tx._post_process()

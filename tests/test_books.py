@@ -52,7 +52,7 @@ class TestAlmaBooks(AlmaPosCommon):
         })
         self.assertFalse(tx._alma_create_payment(self.env.ref('payment_alma.plan_3x')).get(
             'error'))
-        payment = self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        payment = self.env['alma.payment'].search([('transaction_id', '=', tx.id)])
         self.standin.pay(payment.alma_id)
         self.env['alma.payment']._cron_alma_poll_pending()
         tx._post_process()

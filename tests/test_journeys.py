@@ -255,8 +255,7 @@ class TestClinicCustomer(ClinicCommon):
         link dead), then paid; the invoice paid once, in the Alma journal."""
         txs = invoice.transaction_ids.sorted('id')
         self.assertEqual(txs.mapped('state'), ['error', 'cancel', 'done'])
-        payments = self.env['alma.payment'].search(
-            [('transaction_reference', 'in', txs.mapped('reference'))], order='id')
+        payments = txs.alma_payment_ids.sorted('id')
         self.assertEqual([(payment.state, payment.state_reason_code) for payment in payments], [
             ('refused', 'refused'), ('cancelled', 'gave_up'), ('accepted', False)])
         self.assertTrue(self.standin.payments[payments[1].alma_id]['expired_at'])

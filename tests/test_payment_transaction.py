@@ -36,7 +36,7 @@ class TestAlmaTransaction(AlmaWebCommon):
         })
 
     def alma_payment_of(self, tx):
-        return self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        return self.env['alma.payment'].search([('transaction_id', '=', tx.id)])
 
     def start(self, amount=399.0):
         invoice = self.invoice_for(amount)

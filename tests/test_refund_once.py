@@ -46,7 +46,7 @@ class TestRefundOnce(AlmaWebCommon):
         })
         self.assertFalse(tx._alma_create_payment(self.env.ref('payment_alma.plan_3x')).get(
             'error'))
-        payment = self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        payment = self.env['alma.payment'].search([('transaction_id', '=', tx.id)])
         self.customer_pays(payment.alma_id)
         self.env['alma.payment']._cron_alma_poll_pending()
         tx._post_process()
@@ -129,6 +129,7 @@ class TestRefundOnce(AlmaWebCommon):
             self.refund(tx, 100.0)
         self.assertEqual(self.refunds_asked(payment), 1)
         self.assertEqual(tx.child_transaction_ids, first)
+        self.assertEqual(payment.refund_ids.transaction_id, first)
         wait_for_alma_refund(self, payment)
         # Asked again once Alma has refunded: the first refund is found, not made again.
         self.assertEqual(self.refund(tx, 150.0), first)
@@ -210,7 +211,7 @@ class TestRefundBooks(AlmaPosCommon):
         })
         self.assertFalse(tx._alma_create_payment(self.env.ref('payment_alma.plan_3x')).get(
             'error'))
-        payment = self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        payment = self.env['alma.payment'].search([('transaction_id', '=', tx.id)])
         self.standin.pay(payment.alma_id)
         self.env['alma.payment']._cron_alma_poll_pending()
         tx._post_process()

@@ -88,7 +88,7 @@ class TestTransactionRefunds(AlmaWebCommon):
         })
         answer = tx._alma_create_payment(self.env.ref('payment_alma.plan_3x'))
         self.assertFalse(answer.get('error'), answer.get('error'))
-        payment = self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        payment = self.env['alma.payment'].search([('transaction_id', '=', tx.id)])
         self.customer_pays(payment.alma_id)
         self.env['alma.payment']._cron_alma_poll_pending()
         tx._post_process()
@@ -137,6 +137,24 @@ class TestTransactionRefunds(AlmaWebCommon):
             self.assertIn("Only 99.00", error.args[0])
         self.assertEqual(payment.amount_refunded, 300.0)
         self.assertEqual(len(self.standin.payments[payment.alma_id]['refunds']), 1)
+
+    def test_a_refund_alma_refuses_stays_on_its_refund_transaction(self):
+        """The refund transaction is made with the refund, before Alma is asked: Alma's refusal
+        leaves it in error, with the reason the bookkeeper was shown; nothing is booked."""
+        _invoice, tx, payment = self.paid_transaction()
+        self.standin.fail(400, method='POST', path_prefix=f'/v1/payments/{payment.alma_id}/')
+        try:  # Not assertRaises: the refund's own transaction is kept, as in production.
+            self.refund(tx, 50.0)
+            self.fail("Alma refused the refund")
+        except UserError as error:
+            shown = error.args[0]
+        refund_tx = tx.child_transaction_ids
+        self.assertEqual((refund_tx.state, refund_tx.amount, refund_tx.state_message),
+                         ('error', -50.0, shown))
+        self.assertEqual((payment.refund_ids.state, payment.refund_ids.transaction_id),
+                         ('refused', refund_tx))
+        self.assertFalse(refund_tx.payment_id, "nothing booked")
+        self.assertEqual(payment.amount_refunded, 0.0)
 
     def test_only_accounting_managers_refund(self):
         _invoice, tx, payment = self.paid_transaction()

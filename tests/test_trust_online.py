@@ -50,8 +50,8 @@ class TestTrustOnline(AlmaWebCommon):
         return self.env['payment.transaction'].search([('reference', '=', values['reference'])])
 
     def alma_payment(self, values):
-        return self.env['alma.payment'].search([('transaction_reference', '=',
-                                                 values['reference'])])
+        return self.env['alma.payment'].search(
+            [('transaction_id.reference', '=', values['reference'])])
 
     ipn = AlmaWebCommon.alma_notify
 

@@ -45,7 +45,7 @@ class TestAlmaWebTours(AlmaWebCommon):
         self.assertTrue(tx.is_post_processed)
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
         self.assertEqual(tx.payment_id.journal_id, self.alma.journal_id)
-        payment = self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        payment = self.env['alma.payment'].search([('transaction_id', '=', tx.id)])
         self.assertEqual((payment.state, payment.plan_id.code), ('accepted', plan_code))
         remote = self.standin.payments[payment.alma_id]
         self.assertEqual(remote['purchase_amount'], 39900)
@@ -65,7 +65,7 @@ class TestAlmaWebTours(AlmaWebCommon):
         self.assertEqual((tx.provider_id, tx.state), (self.alma, 'done'))
         self.assertTrue(tx.is_post_processed)
         self.assertEqual(tx.amount, order.amount_total)
-        payment = self.env['alma.payment'].search([('transaction_reference', '=', tx.reference)])
+        payment = self.env['alma.payment'].search([('transaction_id', '=', tx.id)])
         self.assertEqual((payment.state, payment.plan_id.code), ('accepted', plan_code))
         self.assertEqual(len(self.standin.payments), 1)
         remote = self.standin.payments[payment.alma_id]

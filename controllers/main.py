@@ -114,7 +114,7 @@ class AlmaController(http.Controller):
         payment = self._alma_returning_payment(pid)
         if payment:
             payment._alma_refresh_notified(source='return')
-        if payment and not payment.transaction_id:
+        if payment and payment.channel == 'pos':
             # Only whether it is paid is shown: nothing of the sale or the customer.
             return request.render('payment_alma.pos_return_page', {
                 'accepted': payment.state == 'accepted',
@@ -157,8 +157,8 @@ class AlmaController(http.Controller):
         # (at most every few seconds, as for the notification: no flood of Alma on replays),
         # failing fast (no retry, no wait): anyone may call this page.
         payment = request.env['alma.payment'].sudo().with_context(alma_fail_fast=True).search([
-            ('alma_id', '=', pid), '|', ('transaction_id', '!=', False),
-            ('send_mode', '=', 'here'),
+            ('alma_id', '=', pid), '|', ('send_mode', '=', 'here'),
+            '&', ('transaction_id', '!=', False), ('channel', '!=', 'pos'),
         ], limit=1)
         if not payment:
             _logger.warning("Return from Alma for an unknown payment %r", pid)

@@ -164,14 +164,12 @@ class AccountMove(models.Model):
     def _alma_create_transaction(self, provider):
         """A draft transaction for what is left to pay, as Odoo's payment link makes one; the
         customer is sent to Alma's page."""
-        method = provider.with_context(active_test=False).payment_method_ids.filtered(
-            lambda method: method.code == 'alma')[:1] or self.env.ref('payment.payment_method_alma')
         # sudo: invoicing users may not create transactions; this one is for this invoice only.
         Transaction = self.env['payment.transaction'].sudo()
         links = {'invoice_ids': [Command.set(self.ids)]}
         tx = Transaction.create({
             'provider_id': provider.id,
-            'payment_method_id': method.id,
+            'payment_method_id': provider._alma_payment_method().id,
             'reference': Transaction._compute_reference(provider.code, **links),
             'amount': self.amount_residual,
             'currency_id': self.currency_id.id,

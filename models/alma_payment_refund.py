@@ -145,14 +145,16 @@ class AlmaPaymentRefund(models.Model):
             lambda move: move.move_type == 'out_invoice' and move.state == 'posted')
         if invoices:
             return self._alma_credit_note_action(invoices)
-        if transaction:
+        if transaction and self.channel != 'pos':
             result = transaction._alma_refund_through(from_cents(left_cents))
             return self._alma_refund_notification(
                 result['state'] == 'done', from_cents(result['amount_cents']), self.currency_id,
                 result['error'])
-        # Up to what is left now: a double click finds this refund again.
+        # Up to what is left now: a double click finds this refund again. A till's payment
+        # that paid no line of the till (its order never came): its transaction, refunded.
         result = self.env['alma.refund']._alma_refund_for(
-            self, key=f'button:{self.id}:{self.amount_refunded_cents}')
+            self, key=f'button:{self.id}:{self.amount_refunded_cents}',
+            refunded_tx=transaction or None)
         if result['state'] != 'done':
             raise UserError(result['error'])
         return self._alma_refund_notification(

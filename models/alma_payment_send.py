@@ -111,7 +111,11 @@ class AlmaPaymentSend(models.Model):
             problem = ask.contact._alma_contact_problem(ask.provider.company_id, pos_config)
             if problem:
                 return payment, False, problem
-            payment = self.create(self._alma_new_values(ask))
+            values = self._alma_new_values(ask)
+            if ask.links.get('pos_payment_uuid'):
+                values['transaction_id'] = self.env['payment.transaction']._alma_till_transaction(
+                    ask).id
+            payment = self.create(values)
         return payment, False, payment._alma_send()
 
     @api.model
@@ -192,7 +196,7 @@ class AlmaPaymentSend(models.Model):
             # eligibility. Source: alma/widgets documentation.md, widgets-lit/src/utils/
             # fetch-eligibility.ts; Alma API summaries: `payment.merchant_covers_all_fees`.
             payload['payment']['merchant_covers_all_fees'] = True
-        if self.transaction_id:  # Odoo's payment form: return URLs, online origin.
+        if self.transaction_id and self.channel != 'pos':  # Odoo's payment form, an invoice.
             payload['payment'].update(
                 self.env['payment.transaction']._alma_payment_values(self))
         elif self.send_mode == 'here':  # The till's window: back to a page that closes it.

@@ -203,6 +203,12 @@ class PaymentProvider(models.Model):
 
     # === BUSINESS METHODS: talking to Alma === #
 
+    def _alma_payment_method(self):
+        """The payment method of this provider's transactions."""
+        self.ensure_one()
+        return self.with_context(active_test=False).payment_method_ids.filtered(
+            lambda method: method.code == 'alma')[:1] or self.env.ref('payment.payment_method_alma')
+
     def _alma_get_api_url(self, api_key=None):
         """Return the host of a key (of the state's key by default): a key works on its own host.
 

@@ -109,6 +109,29 @@ class PaymentTransaction(models.Model):
             return {'error': result.get('error') or self.env._("Alma did not answer.")}
         return {'url': result['url']}
 
+    @api.model
+    def _alma_till_transaction(self, ask):
+        """The transaction of a till's Alma payment (`ask`, see `alma.payment._alma_create_for`),
+        made with it. The till's session books its money, not this transaction
+        (`_create_payment`)."""
+        order_name = ask.links.get('pos_order_name')
+        return self.create({
+            'provider_id': ask.provider.id,
+            'payment_method_id': ask.provider._alma_payment_method().id,
+            'reference': self._compute_reference('alma', prefix=order_name or None),
+            'amount': ask.amount,
+            'currency_id': ask.currency.id,
+            'partner_id': ask.partner.id,
+            'operation': 'online_redirect',
+        })
+
+    def _alma_is_till(self):
+        """Whether this transaction, or the one it refunds, is a till's Alma payment."""
+        self.ensure_one()
+        tx = self.source_transaction_id or self
+        # sudo: whoever post-processes (the cron, a customer's page) may not read Alma payments.
+        return tx.provider_code == 'alma' and 'pos' in tx.sudo().alma_payment_ids.mapped('channel')
+
     def _alma_cancel_earlier_payments(self):
         """The customer pays online what an earlier Alma payment still waits for: a link sent
         (by SMS, e-mail or QR code) or another online attempt (a second tab, the back button),
@@ -325,9 +348,14 @@ class PaymentTransaction(models.Model):
         one still open is paid (Odoo reconciles them all). An invoice already paid otherwise
         is left alone. What Alma collected beyond what was left to pay is booked in the Alma
         journal all the same (Alma pays it out), as the customer's credit; only that excess is
-        flagged "Paid twice" to the bookkeeper.
+        flagged "Paid twice" to the bookkeeper. A till's payment or refund is booked by the
+        till's session when it closes: not a second time here.
         """
-        if self.provider_code != 'alma' or self.operation == 'refund':
+        if self.provider_code != 'alma':
+            return super()._create_payment(**extra_create_values)
+        if self._alma_is_till():
+            return self.env['account.payment']
+        if self.operation == 'refund':
             return super()._create_payment(**extra_create_values)
         open_invoices = self.invoice_ids.filtered(
             lambda invoice: invoice.payment_state in ('not_paid', 'partial'))

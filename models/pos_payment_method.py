@@ -231,6 +231,8 @@ class PosPaymentMethod(models.Model):
         alma_cents = existing.amount_cents or pos_cents
         result = self.env['alma.refund']._alma_refund_for(
             payment, key=f'pos:{line_uuid}', amount_cents=alma_cents,
+            # sudo: cashiers do not read transactions; the sale's own, refunded with it.
+            refunded_tx=payment.sudo().transaction_id or None,
             pos_config_id=session.config_id.id,
             pos_payment_method_id=self.id,
             pos_order_uuid=_as_uuid(values.get('pos_order_uuid')),

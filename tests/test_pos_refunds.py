@@ -112,6 +112,30 @@ class TestPosRefunds(AlmaPosCommon):
         self.assertIn("already fully refunded", self.method.alma_refund(third)['error'])
         self.assertEqual(self.alma_refunds(payment), 2)
 
+    def test_the_till_s_payment_and_refund_are_transactions_booked_once(self):
+        """Issue 21: a till's Alma payment and its refund are Odoo transactions that follow
+        Alma; the till's session books their money, and Odoo's post-processing of transactions
+        books nothing more (the Alma journal would take it twice)."""
+        sale, payment = self.alma_sale(vaccines=3, cash=0)
+        values = self.values(sale, 30.0)
+        self.assertEqual(self.method.alma_refund(values)['refund']['state'], 'done')
+        self.refund_order(sale, 1, [(self.alma_pos_method, 30.0, values['pos_payment_uuid'])])
+        tx, refund_tx = payment.transaction_id, payment.refund_ids.transaction_id
+        self.assertEqual((tx.state, tx.amount, tx.provider_reference, tx.partner_id),
+                         ('done', 90.0, payment.alma_id, payment.partner_id))
+        self.assertEqual((refund_tx.state, refund_tx.amount, refund_tx.source_transaction_id),
+                         ('done', -30.0, tx))
+        (tx | refund_tx)._post_process()  # As Odoo's cron does for every done transaction.
+        self.assertFalse((tx | refund_tx).payment_id)
+        self.session.post_closing_cash_details(0)
+        self.session.close_session_from_ui()
+        self.assertEqual(self.session.state, 'closed')
+        receipts = self.env['account.move.line'].search([
+            ('account_id', '=', self.alma._alma_outstanding_account().id),
+            ('parent_state', '=', 'posted')])
+        self.assertEqual(round(sum(receipts.mapped('balance')), 2), 60.0,
+                         "the session's 90 € sale and 30 € refund, once")
+
     def test_an_order_not_paid_with_alma_is_refused(self):
         sale = self.sync_pos_order([(self.consultation, 1, 399.0, None)],
                                    [(self.cash_method, 399.0, str(uuid.uuid4()))])

@@ -185,6 +185,9 @@ class TestTrust(AlmaPosCommon):
         payment.with_user(self.accounting_manager).action_alma_refund()
         self.env.invalidate_all()
         self.assertEqual(self.standin.payments[payment.alma_id]['amount_already_refunded'], 39900)
+        refund_tx = payment.refund_ids.transaction_id  # Issue 21: one refund, one transaction.
+        self.assertEqual((refund_tx.state, refund_tx.amount, refund_tx.source_transaction_id),
+                         ('done', -399.0, payment.transaction_id))
         self.assertEqual(len(self.env['alma.fee.line'].search(
             [('alma_payment_id', '=', payment.id), ('refund_id', '!=', False)])), 1)
 

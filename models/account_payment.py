@@ -1,9 +1,20 @@
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import UserError
 
 
 class AccountPayment(models.Model):
     _inherit = 'account.payment'
+
+    @api.depends_context('uid')
+    def _compute_amount_available_for_refund(self):  # pylint: disable=missing-return
+        """Override of `account_payment` to offer Odoo's Refund of an Alma payment only to
+        those who may refund it: accounting managers (`_alma_refund_through`)."""
+        super()._compute_amount_available_for_refund()
+        if self.env.user.has_group('account.group_account_manager'):
+            return
+        for payment in self:
+            if payment.payment_transaction_id.provider_code == 'alma':
+                payment.amount_available_for_refund = 0
 
     def action_post(self):
         """Override of `account` to refuse a payment in an Alma journal that Alma did not make.
@@ -39,6 +50,8 @@ class AccountPayment(models.Model):
         tx = payment.payment_transaction_id
         if tx:
             return (tx.provider_code == 'alma' and tx.state == 'done'
+                    # A till's is booked by its session: never by a payment naming it.
+                    and not tx._alma_is_till()
                     and tx.provider_id.journal_id == payment.journal_id
                     and tx.company_id == payment.company_id
                     and tx.currency_id == payment.currency_id

@@ -56,6 +56,19 @@ class TestRefunds(AlmaPosCommon):
         register.create({'journal_id': bank.id})._create_payments()
         self.assertIn(invoice.payment_state, ('paid', 'in_payment'))
 
+    def test_a_payment_naming_a_till_s_transaction_is_refused(self):
+        """Issue 21: a till's Alma transaction books nothing, its session does: a payment typed
+        in the Alma journal that names it would book the sale a second time."""
+        tx = self.accepted().transaction_id
+        self.assertEqual((tx.state, tx.payment_id), ('done', self.env['account.payment']))
+        typed = self.env['account.payment'].with_user(self.accounting_manager).create({
+            'journal_id': self.alma.journal_id.id, 'payment_type': 'inbound',
+            'partner_type': 'customer', 'partner_id': tx.partner_id.commercial_partner_id.id,
+            'amount': tx.amount, 'payment_transaction_id': tx.id})
+        with self.assertRaisesRegex(UserError, "Only Alma moves money"):
+            typed.action_post()
+        self.assertEqual(typed.state, 'draft')
+
 
 @tagged('post_install', '-at_install')
 class TestTransactionRefunds(AlmaWebCommon):
@@ -158,6 +171,11 @@ class TestTransactionRefunds(AlmaWebCommon):
 
     def test_only_accounting_managers_refund(self):
         _invoice, tx, payment = self.paid_transaction()
+        # Odoo's Refund button is shown only to them (Paul Girard, billing, is not offered it).
+        self.assertEqual(
+            tx.payment_id.with_user(self.billing_clerk).amount_available_for_refund, 0)
+        self.assertEqual(
+            tx.payment_id.with_user(self.bookkeeper).amount_available_for_refund, 399.0)
         before = len(self.standin.requests)
         for user in (self.billing_clerk, self.jean_user):
             with self.assertRaises(AccessError):

@@ -114,7 +114,8 @@ class AlmaPaymentSend(models.Model):
             values = self._alma_new_values(ask)
             if ask.links.get('pos_payment_uuid'):
                 values['transaction_id'] = self.env['payment.transaction']._alma_till_transaction(
-                    ask).id
+                    ask.provider, ask.amount, ask.currency, ask.partner,
+                    ask.links.get('pos_order_name')).id
             payment = self.create(values)
         return payment, False, payment._alma_send()
 

@@ -110,18 +110,17 @@ class PaymentTransaction(models.Model):
         return {'url': result['url']}
 
     @api.model
-    def _alma_till_transaction(self, ask):
-        """The transaction of a till's Alma payment (`ask`, see `alma.payment._alma_create_for`),
-        made with it. The till's session books its money, not this transaction
+    def _alma_till_transaction(self, provider, amount, currency, partner, order_name=None):
+        """The transaction of a till's Alma payment, made with it (`alma.payment.
+        _alma_create_for`). The till's session books its money, not this transaction
         (`_create_payment`)."""
-        order_name = ask.links.get('pos_order_name')
         return self.create({
-            'provider_id': ask.provider.id,
-            'payment_method_id': ask.provider._alma_payment_method().id,
+            'provider_id': provider.id,
+            'payment_method_id': provider._alma_payment_method().id,
             'reference': self._compute_reference('alma', prefix=order_name or None),
-            'amount': ask.amount,
-            'currency_id': ask.currency.id,
-            'partner_id': ask.partner.id,
+            'amount': amount,
+            'currency_id': currency.id,
+            'partner_id': partner.id,
             'operation': 'online_redirect',
         })
 

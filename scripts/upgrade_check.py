@@ -18,7 +18,7 @@ from datetime import timedelta
 from odoo import fields
 
 # {model: {field: where its data went}}: fields a migration moved elsewhere on purpose, and
-# the path (from the same record) that must now give the value the field had.
+# the path (from the same record) that must now give the value the field had (when it had one).
 MOVED = {
     'alma.payment': {'transaction_reference': 'transaction_id.reference'},  # 18.0.1.1.0
     'alma.refund': {'transaction_reference': 'transaction_id.reference'},
@@ -132,7 +132,7 @@ def check():
             for name, value in old.items():
                 if name in moved:
                     now = env[model].browse(int(record_id)).mapped(moved[name])
-                    if (now[0] if now else False) != value:
+                    if value and (now[0] if now else False) != value:
                         problems.append(f"{model} {record_id}.{name}: {value!r} did not move "
                                         f"to {moved[name]} ({now!r})")
                     continue
@@ -143,6 +143,7 @@ def check():
                 elif new[name] != value:
                     problems.append(f"{model} {record_id}.{name}: {value!r} became "
                                     f"{new[name]!r}")
+    problems += till_transactions()
     if not set(before['provider']['plans']) <= set(after['provider']['plans']):
         problems.append(f"the provider's plans {before['provider']['plans']} became "
                         f"{after['provider']['plans']}")
@@ -151,6 +152,21 @@ def check():
     if not problems:
         print("upgrade kept:", {model: len(before[model]) for model in MODELS},
               "version", module.latest_version)
+
+
+def till_transactions():
+    """18.0.1.1.0: each till's payment and refund got its transaction, in the state Alma gave
+    it, and the transaction books nothing (the till's session did)."""
+    tills = env['alma.payment'].search([('channel', '=', 'pos')])
+    problems = [] if tills else ["the till's payments are gone"]
+    for record in [*tills, *tills.refund_ids]:
+        tx = record.transaction_id
+        alma_id = record.alma_id if record._name == 'alma.payment' else record.alma_refund_id
+        if not tx or tx.payment_id or tx.provider_reference != alma_id \
+                or (tx.state == 'done') != (record.state in ('accepted', 'done')):
+            problems.append(f"{record.display_name} ({record.state}) has no right transaction: "
+                            f"{tx.reference} {tx.state} {tx.payment_id.name}")
+    return problems
 
 
 {'seed': seed, 'check': check}[os.environ['UPGRADE_STEP']]()

@@ -2,12 +2,11 @@ import {_t} from "@web/core/l10n/translation";
 import {Component, onMounted, onWillDestroy, useState} from "@odoo/owl";
 import {Dialog} from "@web/core/dialog/dialog";
 import {usePos} from "@point_of_sale/app/store/pos_hook";
+import {almaErrorMessage} from "@payment_alma/app/alma_utils";
 import {
-    almaAnnualRate,
-    almaErrorMessage,
-    almaFormatDueDate,
-} from "@payment_alma/app/alma_utils";
-import {AlmaOfferList} from "@payment_alma/shared/alma_offer_card/alma_offer_card";
+    AlmaOfferCard,
+    AlmaOfferList,
+} from "@payment_alma/shared/alma_offer_card/alma_offer_card";
 
 export const ALMA_CONTACT_FIELDS = [
     "first_name",
@@ -28,7 +27,7 @@ export const ALMA_CONTACT_FIELDS = [
  */
 export class AlmaDialog extends Component {
     static template = "payment_alma.AlmaDialog";
-    static components = {Dialog, AlmaOfferList};
+    static components = {Dialog, AlmaOfferList, AlmaOfferCard};
     static props = {
         terminal: Object,
         line: Object,
@@ -94,9 +93,6 @@ export class AlmaDialog extends Component {
     formatCurrency(amount) {
         return this.env.utils.formatCurrency(amount || 0);
     }
-    formatDate(date) {
-        return almaFormatDueDate(date);
-    }
     async rpc(method, args) {
         try {
             return await this.pos.data.call("pos.payment.method", method, [
@@ -130,30 +126,15 @@ export class AlmaDialog extends Component {
         if (!offer || !this.state.feesOffered) {
             return offer;
         }
-        if (offer.offered) {
-            return offer.offered;
-        }
         return (
             (this.state.offeredOffers || []).find((o) => o.plan_id === offer.plan_id) ||
             offer
         );
     }
-    /** What the customer pays on top of the price (nothing when the clinic offers the fees). */
-    get customerFee() {
-        // The server's figure: the offered variant was asked with merchant_covers_all_fees.
-        return this.finalOffer?.customer_fee || 0;
-    }
-    /** Interest on top of the fees, when the plan is a credit with a lending rate. */
-    get customerInterest() {
-        return this.finalOffer?.customer_interest || 0;
-    }
     get canOfferFees() {
         return Boolean(
             this.selectedOffer && this.selectedOffer.customer_total_cost > 0
         );
-    }
-    annualRate(offer) {
-        return almaAnnualRate(offer);
     }
     get selectedContact() {
         return this.state.contacts.find(
@@ -378,7 +359,7 @@ export class AlmaDialog extends Component {
             return;
         }
         const offer = this.selectedOffer;
-        if (offer.offered || this.state.offeredOffers) {
+        if (this.state.offeredOffers) {
             this.state.feesOffered = true;
             return;
         }

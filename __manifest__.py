@@ -23,6 +23,7 @@
         'views/pos_payment_method_views.xml',
         'views/pos_order_views.xml',
         'views/account_move_views.xml',
+        'views/payment_transaction_views.xml',
         'views/res_config_settings_views.xml',
         'wizards/alma_payment_wizard_views.xml',
         'wizards/alma_transfer_views.xml',

@@ -144,7 +144,7 @@ class AccountMove(models.Model):
             # A new snapshot: the Alma payment was written in a transaction of its own.
             self.env.cr.commit()  # pylint: disable=invalid-commit
             self.env.invalidate_all()
-            latest = tx.sudo().alma_payment_ids[:1]
+            latest = tx.alma_payment_ids[:1]  # Read as `tx` was found or made (sudo).
             if not self._alma_resumable_transaction(latest):
                 tx._set_error(error)  # Nothing to resume: the next send makes a new one.
         return {'error': error, 'existing': False}

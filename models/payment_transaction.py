@@ -17,7 +17,14 @@ _logger = logging.getLogger(__name__)
 class PaymentTransaction(models.Model):
     _inherit = 'payment.transaction'
 
-    alma_payment_ids = fields.One2many('alma.payment', 'transaction_id', readonly=True)
+    alma_payment_ids = fields.One2many('alma.payment', 'transaction_id', string="Alma Payments",
+                                       readonly=True)
+    alma_payment_id = fields.Many2one('alma.payment', compute='_compute_alma_payment_id')
+
+    @api.depends('alma_payment_ids')
+    def _compute_alma_payment_id(self):
+        for tx in self:
+            tx.alma_payment_id = tx.alma_payment_ids[:1]  # The latest.
 
     # === BUSINESS METHODS: the payment form === #
 

@@ -178,6 +178,7 @@ class TestBackOffice(AlmaWebCommon):
             (self.alma, self.alma_method, 'online_redirect', 399.0, invoice.currency_id,
              self.jean, 'draft', payment.alma_id))
         self.assertEqual((payment.transaction_id, payment.sale_key), (tx, f'tx:{tx.reference}'))
+        self.assertEqual(tx.with_user(self.invoicing_user).alma_payment_id, payment)
         self.assertEqual((payment.state, payment.contact_id, payment.send_mode),
                          ('waiting', self.marie, 'sms'))
         self.assertEqual([sms['payment_id'] for sms in self.standin.sms_outbox], [payment.alma_id])

@@ -2,7 +2,6 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.payment_alma.utils.locking import own_transaction_locked
-from odoo.addons.payment_alma.utils.money import from_cents
 
 # The states of an invoice's Alma payment that a new "Pay with Alma" answers again.
 WAITING_OR_PAID = ('waiting', 'accepted')
@@ -196,6 +195,4 @@ class AccountMove(models.Model):
         # One refund per credit note, whatever is clicked: its refund asked before (a lost
         # answer, a second click) is looked for at Alma again, never asked a second time.
         result = tx._alma_refund_through(self.amount_residual, credit_note=self)
-        return self.env['alma.payment']._alma_refund_notification(
-            result['state'] == 'done', from_cents(result['amount_cents']), self.currency_id,
-            result['error'])
+        return self.env['alma.payment']._alma_refund_notification(result, self.currency_id)

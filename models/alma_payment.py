@@ -125,7 +125,7 @@ class AlmaPayment(models.Model):
         help="The invoice its transaction pays (the first one when it pays several).")
     transaction_id = fields.Many2one(
         'payment.transaction', readonly=True, index=True, ondelete='restrict',
-        help="The transaction it pays (Odoo's payment form, an invoice's link).")
+        help="Odoo's transaction of this payment (the payment form, an invoice's link, the till).")
 
     _sql_constraints = [
         ('reference_unique', 'unique(reference)', "An Alma payment reference is unique."),

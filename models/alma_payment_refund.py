@@ -117,6 +117,17 @@ class AlmaPaymentRefund(models.Model):
                 else self.env.ref('base.partner_root').id)
             self._alma_on_state_change()
 
+    def _alma_check_not_paid_at_till(self):
+        """Refuse to refund here a payment that paid a line of the till: only the till's
+        refund order takes back the sale and its VAT."""
+        if self.pos_payment_id:
+            raise UserError(self.env._(
+                "This Alma payment paid the sale %s at the till: refund it at the till (the "
+                "order's Refund, paid back with Alma), so that the refund order takes back the "
+                "sale and its VAT. Nothing was refunded.",
+                # sudo: the name of the order this payment paid, for the message only.
+                self.sudo().pos_payment_id.pos_order_id.name or self.pos_order_name or ''))
+
     def action_alma_refund(self):
         """Refund what is left of an accepted payment; Alma takes it from the next payout.
 
@@ -132,13 +143,7 @@ class AlmaPaymentRefund(models.Model):
         self.check_access('read')
         if self.state != 'accepted':
             raise UserError(self.env._("Only an accepted Alma payment can be refunded."))
-        if self.pos_payment_id:
-            raise UserError(self.env._(
-                "This Alma payment paid the sale %s at the till: refund it at the till (the "
-                "order's Refund, paid back with Alma), so that the refund order takes back the "
-                "sale and its VAT. Nothing was refunded.",
-                # sudo: the name of the order this payment paid, for the message only.
-                self.sudo().pos_payment_id.pos_order_id.name or self.pos_order_name or ''))
+        self._alma_check_not_paid_at_till()
         left_cents = left_to_refund(self.purchase_amount_cents, self.amount_refunded_cents)
         transaction = self.transaction_id.filtered(lambda tx: tx.state == 'done')
         invoices = (transaction.invoice_ids if transaction else self.invoice_id).filtered(
@@ -147,9 +152,7 @@ class AlmaPaymentRefund(models.Model):
             return self._alma_credit_note_action(invoices)
         if transaction and self.channel != 'pos':
             result = transaction._alma_refund_through(from_cents(left_cents))
-            return self._alma_refund_notification(
-                result['state'] == 'done', from_cents(result['amount_cents']), self.currency_id,
-                result['error'])
+            return self._alma_refund_notification(result, self.currency_id)
         # Up to what is left now: a double click finds this refund again. A till's payment
         # that paid no line of the till (its order never came): its transaction, refunded.
         result = self.env['alma.refund']._alma_refund_for(
@@ -157,8 +160,7 @@ class AlmaPaymentRefund(models.Model):
             refunded_tx=transaction or None)
         if result['state'] != 'done':
             raise UserError(result['error'])
-        return self._alma_refund_notification(
-            True, from_cents(result['amount_cents']), self.currency_id, '')
+        return self._alma_refund_notification(result, self.currency_id)
 
     # === An accepted payment whose amount is not the sale's: refunded at Alma === #
 
@@ -197,8 +199,7 @@ class AlmaPaymentRefund(models.Model):
         result = self._alma_refund_mismatch()
         if result['state'] != 'done':
             raise UserError(result['error'])
-        return self._alma_refund_notification(
-            True, from_cents(result['amount_cents']), self.currency_id, '')
+        return self._alma_refund_notification(result, self.currency_id)
 
     def _alma_refund_mismatch(self):
         """Ask Alma the full refund of this payment, once (its key is the payment); close the
@@ -234,9 +235,10 @@ class AlmaPaymentRefund(models.Model):
         return action
 
     @api.model
-    def _alma_refund_notification(self, done, amount, currency, message):
-        """What the bookkeeper is told after asking a refund (`amount` in currency units):
-        Alma refunds it, or why not (`message`); the view reloads either way."""
+    def _alma_refund_notification(self, result, currency):
+        """What the bookkeeper is told after asking a refund (`result`, see `alma.refund.
+        _alma_refund_for`): Alma refunds it, or why not; the view reloads either way."""
+        done = result['state'] == 'done'
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
@@ -244,7 +246,8 @@ class AlmaPaymentRefund(models.Model):
                 'type': 'success' if done else 'warning',
                 'message': self.env._(
                     "Alma refunds %s to the customer; it takes it back from its next transfer.",
-                    currency.format(amount)) if done else message,
+                    currency.format(from_cents(result['amount_cents']))) if done
+                else result['error'],
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }

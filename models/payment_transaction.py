@@ -410,6 +410,7 @@ class PaymentTransaction(models.Model):
         payment = self.alma_payment_ids.filtered(lambda payment: payment.state == 'accepted')[:1]
         if not payment:
             raise UserError(self.env._("This transaction has no accepted Alma payment."))
+        payment._alma_check_not_paid_at_till()  # Odoo's Refund of a till's transaction.
         amount_cents = to_cents(amount)
         document = None
         if credit_note:

@@ -80,7 +80,12 @@ class TestAlmaBooks(AlmaPosCommon):
         # A till sale is refunded at the till (its refund order): the button refunds nothing.
         with self.assertRaisesRegex(UserError, "refund it at the till"):
             till[0].with_user(self.accounting_manager).action_alma_refund()
+        # Issue 21: nor through Odoo's Refund of its transaction (an RPC any manager may call).
+        with self.assertRaisesRegex(UserError, "refund it at the till"):
+            till[0].transaction_id.with_user(self.accounting_manager).action_refund(
+                amount_to_refund=10.0)
         self.assertFalse(self.standin.payments[till[0].alma_id]['refunds'])
+        self.assertFalse(till[0].transaction_id.child_transaction_ids)
         invoice = self.invoice_paid_online()
         # An invoice's: Odoo's credit note dialog, whose credit note is refunded through Alma.
         payment = self.env['alma.payment'].search([('invoice_id', '=', invoice.id)])

@@ -12,6 +12,7 @@ from . import payment_provider
 from . import payment_provider_offers
 from . import payment_provider_setup
 from . import payment_transaction
+from . import payment_transaction_refund
 from . import pos_order
 from . import pos_payment
 from . import pos_payment_method

@@ -1,7 +1,7 @@
 import logging
 from urllib.parse import urljoin
 
-from odoo import SUPERUSER_ID, Command, api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 
@@ -14,6 +14,16 @@ from odoo.addons.payment_alma.utils.money import from_cents, to_cents
 
 _logger = logging.getLogger(__name__)
 
+# What an Alma transaction says of money: only Alma's path (the add-on, as superuser) sets them.
+# Billing users and accountants may write transactions (Odoo's access rights): one setting a
+# transaction done, or clearing its payment, would let the Alma journal book money Alma never
+# moved.
+ALMA_OWN_FIELDS = frozenset({
+    'state', 'amount', 'currency_id', 'provider_id', 'partner_id', 'operation',
+    'source_transaction_id', 'provider_reference', 'payment_id', 'is_post_processed',
+})
+
+
 class PaymentTransaction(models.Model):
     _inherit = 'payment.transaction'
 
@@ -25,6 +35,36 @@ class PaymentTransaction(models.Model):
     def _compute_alma_payment_id(self):
         for tx in self:
             tx.alma_payment_id = tx.alma_payment_ids[:1]  # The latest.
+
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Override of `payment` to let only Alma's path make an Alma transaction past draft."""
+        if not self._alma_may_write_money():
+            # sudo: which providers are Alma's, to compare only.
+            alma = self.env['payment.provider'].sudo().search([('code', '=', 'alma')])
+            if any(vals.get('provider_id') in alma.ids and vals.get('state', 'draft') != 'draft'
+                   for vals in vals_list):
+                self._alma_refuse_write()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        """Override of `payment` to keep an Alma transaction's money to Alma's path."""
+        if (ALMA_OWN_FIELDS.intersection(vals) and not self._alma_may_write_money()
+                and any(tx.provider_code == 'alma' for tx in self)):
+            self._alma_refuse_write()
+        return super().write(vals)
+
+    def _alma_may_write_money(self):
+        """Alma's path (as superuser), and Odoo's administrators, who may delete transactions
+        (Odoo's access rights) and set the provider up: not a billing user or an accountant."""
+        return self.env.su or self.env.user.has_group('base.group_system')
+
+    def _alma_refuse_write(self):
+        raise AccessError(self.env._(
+            "Only Alma changes an Alma transaction: its state, amount, customer and payment "
+            "follow what Alma says."))
 
     # === BUSINESS METHODS: the payment form === #
 
@@ -378,66 +418,3 @@ class PaymentTransaction(models.Model):
             # This transaction did not pay them: no reconciliation with them.
             self.invoice_ids -= paid
         return super()._create_payment(**extra_create_values)
-
-    # === BUSINESS METHODS: refunds === #
-
-    def _send_refund_request(self, amount_to_refund=None):
-        """Override of `payment` to refund through Alma, on the one refund path of Alma."""
-        if self.provider_code != 'alma':
-            return super()._send_refund_request(amount_to_refund=amount_to_refund)
-        self._ensure_provider_is_not_disabled()
-        result = self._alma_refund_through(amount_to_refund or self.amount)
-        # Made in the refund's own transaction: the caller's may not read it yet.
-        return self.browse(result['transaction_id'])
-
-    def _alma_refund_through(self, amount, credit_note=None):
-        """Have Alma refund `amount` of this transaction, through a refund transaction.
-
-        The refund transaction is made with the refund, in the refund's own transaction
-        (`alma.refund._alma_refund_for`): committed before Alma is asked, and never twice. The
-        refund is keyed on what it refunds: the credit note, else this transaction, the amount
-        asked and how many of its refunds Alma made, so that a second click after a lost
-        answer finds the first refund instead of making another.
-
-        :return: the refund as plain data (see `_alma_refund_for`)
-        :raise UserError: when Alma refused, nothing is left to refund, or the same refund is
-                          asked and still unanswered
-        """
-        self.ensure_one()
-        # Called as superuser (`action_refund`): the rights are the user's.
-        if not self.env.user.has_group('account.group_account_manager'):
-            raise AccessError(self.env._("Only accounting managers can refund Alma payments."))
-        payment = self.alma_payment_ids.filtered(lambda payment: payment.state == 'accepted')[:1]
-        if not payment:
-            raise UserError(self.env._("This transaction has no accepted Alma payment."))
-        payment._alma_check_not_paid_at_till()  # Odoo's Refund of a till's transaction.
-        amount_cents = to_cents(amount)
-        document = None
-        if credit_note:
-            key = f'move:{credit_note.id}'
-        else:
-            document = f'tx:{self.reference}:'
-            # sudo: the refunds of this transaction are counted, whoever asks.
-            made = payment.sudo().refund_ids.filtered(
-                lambda refund: refund.state == 'done'
-                and (refund.refund_key or '').startswith(document))
-            key = f'{document}{amount_cents}:{len(made)}'
-        result = self.env['alma.refund']._alma_refund_for(
-            payment, key=key, amount_cents=amount_cents, document=document,
-            refunded_tx=self, credit_note=credit_note)
-        if result['existing'] and result['state'] == 'asked':
-            # Asked before and still unanswered: said, and nothing more is sent.
-            raise UserError(result['error'] or self.env._(
-                "This refund was already asked of Alma: nothing was sent again."))
-        if result['state'] not in ('asked', 'done'):
-            raise UserError(result['error'])
-        return result
-
-    def _alma_refund_transaction(self, amount_cents, credit_note=None):
-        """A refund transaction of `amount_cents` of this transaction, as Odoo's
-        `_send_refund_request` makes one (paying `credit_note`, if any)."""
-        extra = {'invoice_ids': [Command.set(credit_note.ids)]} if credit_note else {}
-        refund_tx = self._create_child_transaction(from_cents(amount_cents), is_refund=True,
-                                                   **extra)
-        refund_tx._log_sent_message()
-        return refund_tx

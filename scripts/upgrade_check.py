@@ -156,14 +156,15 @@ def check():
 
 def till_transactions():
     """18.0.1.1.0: each till's payment and refund got its transaction, in the state Alma gave
-    it, and the transaction books nothing (the till's session did)."""
+    it, and the transaction books nothing (the till's session did); it is dated as its record."""
     tills = env['alma.payment'].search([('channel', '=', 'pos')])
     problems = [] if tills else ["the till's payments are gone"]
     for record in [*tills, *tills.refund_ids]:
         tx = record.transaction_id
         alma_id = record.alma_id if record._name == 'alma.payment' else record.alma_refund_id
         if not tx or tx.payment_id or tx.provider_reference != alma_id \
-                or (tx.state == 'done') != (record.state in ('accepted', 'done')):
+                or (tx.state == 'done') != (record.state in ('accepted', 'done')) \
+                or tx.create_date != record.create_date:
             problems.append(f"{record.display_name} ({record.state}) has no right transaction: "
                             f"{tx.reference} {tx.state} {tx.payment_id.name}")
     return problems

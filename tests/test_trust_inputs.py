@@ -113,16 +113,59 @@ class TestTrustInputs(AlmaPosCommon):
                         self.env.cr.savepoint():
                     payment.action_post()
         self.assertFalse(self.env['account.payment'].search_count(journal_payments))
-        # Alma's own transaction of that amount and customer is booked (by the state path,
-        # here as the administrator, not as superuser), once.
+        # Alma's own transaction of that amount and customer is booked, once: its payment,
+        # posted as the administrator (not as superuser), passes.
         tx = self.alma_tx()
-        tx.with_user(self.admin)._create_payment()
+        first = self.alma_journal_payment(self.admin, payment_transaction_id=tx.id)
+        first.action_post()
+        tx.payment_id = first  # As Odoo's `_create_payment` links it.
         self.assertIn(tx.payment_id.state, ('in_process', 'paid'))
         second = self.alma_journal_payment(self.accounting_manager,
                                            payment_transaction_id=tx.id)
         with self.assertRaisesRegex(UserError, "Only Alma moves money"), self.env.cr.savepoint():
             second.action_post()
         self.assertEqual(self.env['account.payment'].search(journal_payments), tx.payment_id)
+
+    def test_9_only_alma_moves_an_alma_transaction(self):
+        """Billing users and accountants may write Odoo's transactions (Odoo's access rights):
+        not an Alma one's state, amount, customer or payment, else the Alma journal would take
+        money Alma never moved (`account.payment._alma_made_by_alma` trusts a done one)."""
+        draft, done = self.alma_tx(state='draft'), self.alma_tx()
+        done.payment_id = self.alma_journal_payment(self.admin, payment_transaction_id=done.id)
+        for user in (self.invoicing_user, self.accounting_manager):
+            with self.subTest(user=user.login):
+                self.assert_only_alma_moves(user, draft, done)
+        # What is not money stays theirs to write.
+        draft.with_user(self.invoicing_user).state_message = "Appel du client"
+        self.assertEqual(draft.state_message, "Appel du client")
+
+    def assert_only_alma_moves(self, user, draft, done):
+        Transaction = self.env['payment.transaction'].with_user(user)
+        attacks = {
+            "set done": (draft, {'state': 'done'}),
+            "raise the amount": (draft, {'amount': 3990.0}),
+            "give it another customer": (draft, {'partner_id': self.pos_user.partner_id.id}),
+            "free it of its payment": (done, {'payment_id': False}),
+            "post-process it again": (done, {'is_post_processed': False}),
+        }
+        for name, (tx, values) in attacks.items():
+            with self.subTest(attack=name), self.assertRaisesRegex(
+                    AccessError, "Only Alma changes an Alma transaction"), \
+                    self.env.cr.savepoint():
+                Transaction.browse(tx.id).write(values)
+        with self.assertRaisesRegex(AccessError, "Only Alma changes an Alma transaction"), \
+                self.env.cr.savepoint():
+            Transaction.create({
+                'provider_id': self.alma.id, 'state': 'done', 'amount': 399.0,
+                'payment_method_id': self.env.ref('payment.payment_method_alma').id,
+                'currency_id': self.alma.company_id.currency_id.id,
+                'partner_id': self.jean.id, 'reference': "ATTACK-DONE",
+                'operation': 'online_redirect'})
+        self.env.invalidate_all()
+        self.assertEqual((draft.state, draft.amount, draft.partner_id), ('draft', 399.0, self.jean))
+        self.assertTrue(done.payment_id)
+        self.assertFalse(self.env['payment.transaction'].search(
+            [('reference', '=', "ATTACK-DONE")]))
 
     # === 10. Malformed input: a clear message, never a traceback or a database error === #
 

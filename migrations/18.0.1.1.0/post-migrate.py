@@ -69,4 +69,21 @@ def give_till_payments_transactions(env):
                              'provider_reference': refund.alma_refund_id,
                              'state_message': refund.error, 'is_post_processed': True})
             refund.transaction_id = refund_tx
+    date_as_their_records(env, payments)
     _logger.info("%s Alma payments of the till got their transactions", len(payments))
+
+
+def date_as_their_records(env, payments):
+    """The transactions made here are dated as their payments and refunds, not as the upgrade
+    (Odoo's lists of transactions sort and filter on it)."""
+    env.flush_all()
+    for table in ('alma_payment', 'alma_refund'):
+        column = 'id' if table == 'alma_payment' else 'payment_id'
+        env.cr.execute(SQL("""
+            UPDATE payment_transaction tx
+               SET create_date = record.create_date, last_state_change = record.write_date
+              FROM %(table)s record
+             WHERE record.transaction_id = tx.id AND record.%(column)s IN %(ids)s
+        """, table=SQL.identifier(table), column=SQL.identifier(column),
+            ids=tuple(payments.ids) or (0,)))
+    env.invalidate_all()

@@ -6,7 +6,7 @@ import re
 from werkzeug.exceptions import BadRequest, Forbidden
 
 from odoo import http
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
 from odoo.http import request
 
 from odoo.addons.payment.controllers.post_processing import PaymentPostProcessing
@@ -96,8 +96,8 @@ class AlmaController(http.Controller):
         plan = request.env['payment.alma.plan'].sudo().browse(plan_id).exists()
         try:
             # Anyone's request: Alma's failures are said at once (no retry, no wait).
-            return tx_sudo.with_context(alma_fail_fast=True)._alma_create_payment(plan)
-        except ValidationError as error:  # A transaction that Alma cannot pay (its state).
+            return {'url': tx_sudo.with_context(alma_fail_fast=True)._alma_create_payment(plan)}
+        except UserError as error:  # Said to the customer, on the payment form.
             return {'error': error.args[0]}
 
     @http.route(_return_url, type='http', auth='public', methods=['GET', 'POST'], csrf=False,

@@ -113,8 +113,8 @@ class AccountMove(models.Model):
         payment created through `payment.transaction._alma_create_payment` (the web's path).
         This runs in a transaction of its own: the caller's may not see what it created.
 
-        :return: {'error': a message for the user or '', 'existing': whether a payment made
-                 earlier is answered again}
+        :return: whether a payment made earlier is answered again
+        :raise UserError: why the link was not sent (`payment.transaction._alma_create_payment`)
         """
         self.ensure_one()
         provider = self._alma_provider()
@@ -129,24 +129,25 @@ class AccountMove(models.Model):
         """`_alma_send_link`, under the invoice's lock and in its own transaction (commits)."""
         payment = self._alma_payments()[:1]
         if payment.state in WAITING_OR_PAID:
-            return {'error': '', 'existing': True}
+            return True
         tx = self._alma_resumable_transaction(payment)
         if not tx:
             tx = self._alma_create_transaction(provider)
             # On record before Alma is asked (own transaction, see `_alma_send_link`).
             self.env.cr.commit()  # pylint: disable=invalid-commit
-        answer = tx._alma_create_payment(
-            plan, contact=contact, fees_offered=fees_offered, send_mode=send_mode,
-            invoice_id=self.id)
-        error = answer.get('error') or ''
-        if error:
+        try:
+            tx._alma_create_payment(plan, contact=contact, fees_offered=fees_offered,
+                                    send_mode=send_mode, invoice_id=self.id)
+        except UserError as error:
             # A new snapshot: the Alma payment was written in a transaction of its own.
             self.env.cr.commit()  # pylint: disable=invalid-commit
             self.env.invalidate_all()
             latest = tx.alma_payment_ids[:1]  # Read as `tx` was found or made (sudo).
             if not self._alma_resumable_transaction(latest):
-                tx._set_error(error)  # Nothing to resume: the next send makes a new one.
-        return {'error': error, 'existing': False}
+                tx._set_error(error.args[0])  # Nothing to resume: the next send makes a new one.
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            raise
+        return False
 
     def _alma_resumable_transaction(self, payment):
         """The draft transaction of `payment` if sending it again must go through it: a worker

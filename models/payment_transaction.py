@@ -9,7 +9,6 @@ from odoo.addons.payment import utils as payment_utils
 from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.controllers.main import AlmaController
 from odoo.addons.payment_alma.models.alma_payment_send import PaymentAsk
-from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.money import from_cents, to_cents
 
 _logger = logging.getLogger(__name__)
@@ -110,18 +109,17 @@ class PaymentTransaction(models.Model):
         user's rights): to that contact of the customer, the way chosen, fees offered or not.
 
         :param dict links: more fields linking the Alma payment to the sale (``invoice_id``)
-        :return: {'url': Alma's payment page} or {'error': a message for the customer}
+        :return: Alma's payment page
+        :raise UserError: a message for the customer: Alma is disabled, a plan or a contact
+                          not offered, paid meanwhile, Alma refused or did not answer
         """
         self.ensure_one()
         if self.provider_code != 'alma' or self.state != 'draft' or self.operation not in (
                 'online_direct', 'online_redirect'):
             raise ValidationError(self.env._("This transaction cannot be paid with Alma."))
-        try:
-            self._alma_check_provider_enabled()
-        except ValidationError as error:
-            return {'error': error.args[0]}
+        self._alma_check_provider_enabled()
         if not plan or plan not in self.provider_id.alma_plan_ids:
-            return {'error': self.env._("Choose one of the plans offered.")}
+            raise UserError(self.env._("Choose one of the plans offered."))
         # The invoice it pays, as *Paiements Alma* shows it and Alma's back office names it
         # (the first one when the customer pays several at once, e.g. the overdue ones).
         links.setdefault('invoice_id', self.invoice_ids.sorted('id')[:1].id or False)
@@ -130,31 +128,27 @@ class PaymentTransaction(models.Model):
             # The customer pays for themselves: no cashier or seller here whose own details
             # Alma must be kept from (the till's rule reads the current user as the seller).
             AlmaPayment = self.env['alma.payment'].with_user(SUPERUSER_ID)
-            if paid_meanwhile := self._alma_cancel_earlier_payments():
-                return {'error': paid_meanwhile}
+            self._alma_cancel_earlier_payments()
         elif contact not in self.partner_id._alma_family():
-            return {'error': self.env._("Choose a contact of the invoice's customer.")}
+            raise UserError(self.env._("Choose a contact of the invoice's customer."))
         else:
             # The clinic sends it: the seller's own details are refused as at the till.
             AlmaPayment = self.env['alma.payment']
-        try:
-            result = AlmaPayment._alma_create_for(PaymentAsk(
-                key=f'tx:{self.reference}',
-                provider=self.provider_id,
-                amount=self.amount,
-                currency=self.currency_id,
-                plan=plan,
-                contact=contact,
-                partner=contact.commercial_partner_id,
-                fees_offered=fees_offered,
-                send_mode=send_mode,
-                links={'transaction_id': self.id, **links},
-            ))
-        except (UserError, AlmaError) as error:
-            return {'error': error.args[0]}
+        result = AlmaPayment._alma_create_for(PaymentAsk(
+            key=f'tx:{self.reference}',
+            provider=self.provider_id,
+            amount=self.amount,
+            currency=self.currency_id,
+            plan=plan,
+            contact=contact,
+            partner=contact.commercial_partner_id,
+            fees_offered=fees_offered,
+            send_mode=send_mode,
+            links={'transaction_id': self.id, **links},
+        ))
         if result.get('error') or not result.get('url'):
-            return {'error': result.get('error') or self.env._("Alma did not answer.")}
-        return {'url': result['url']}
+            raise UserError(result.get('error') or self.env._("Alma did not answer."))
+        return result['url']
 
     @api.model
     def _alma_till_transaction(self, provider, amount, currency, partner, order_name=None):
@@ -184,7 +178,7 @@ class PaymentTransaction(models.Model):
         of the same invoices or sale orders. That payment is cancelled at Alma first, so that
         one live link is left and nothing is paid twice.
 
-        :return: a message for the customer when that payment was paid meanwhile, else ''
+        :raise UserError: that payment was paid meanwhile: there is nothing left to pay
         """
         # sudo: the customer may be the public user; only the Alma payments of this
         # transaction's own invoices and orders are read, to be cancelled at Alma.
@@ -197,7 +191,7 @@ class PaymentTransaction(models.Model):
         if self.invoice_ids:
             of_the_same.append([('invoice_id', 'in', self.invoice_ids.ids)])
         if not of_the_same:
-            return ''
+            return
         earlier = self.env['alma.payment'].sudo().search(expression.AND([
             expression.OR(of_the_same),
             [('state', '=', 'waiting'), ('transaction_id', '!=', self.id)],
@@ -210,13 +204,12 @@ class PaymentTransaction(models.Model):
                                 payment.alma_id, error)
             if payment.state == 'accepted':
                 if payment.send_mode != 'here':
-                    return self.env._(
+                    raise UserError(self.env._(
                         "This invoice has just been paid with the Alma link sent to you: there "
-                        "is nothing left to pay.")
-                return self.env._(
+                        "is nothing left to pay."))
+                raise UserError(self.env._(
                     "This has just been paid with the Alma payment you started earlier: there "
-                    "is nothing left to pay.")
-        return ''
+                    "is nothing left to pay."))
 
     # === BUSINESS METHODS: the one state path's effect on transactions === #
 

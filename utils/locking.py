@@ -13,22 +13,25 @@ def own_transaction_locked(env, key, su=False):
     block's snapshot, so the block sees what the previous holder committed: a double click, a
     retry or a second server waits, then finds what the first one made. The block may commit
     (before asking Alma, once Alma answered); what it leaves is committed, or rolled back on an
-    error. Afterwards the caller's records are read again: another transaction changed them.
+    error. Afterwards, error or not, the caller's records are read again: another transaction
+    changed them.
 
     :param str key: what the work is for (e.g. ``pos:<line uuid>``), never the click
     :param bool su: whether the block runs as superuser (the callers checked the user's rights)
     """
     env.flush_all()
-    with env.registry.cursor() as cr:
-        cr.execute("SELECT pg_advisory_lock(hashtext(%s))", [f'alma:{key}'])
-        try:
-            cr.commit()  # pylint: disable=invalid-commit
-            yield env(cr=cr, su=su or env.su)
-            cr.commit()  # pylint: disable=invalid-commit
-        except Exception:
-            cr.rollback()
-            raise
-        finally:
-            cr.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f'alma:{key}'])
-            cr.commit()  # pylint: disable=invalid-commit
-    env.invalidate_all()
+    try:
+        with env.registry.cursor() as cr:
+            cr.execute("SELECT pg_advisory_lock(hashtext(%s))", [f'alma:{key}'])
+            try:
+                cr.commit()  # pylint: disable=invalid-commit
+                yield env(cr=cr, su=su or env.su)
+                cr.commit()  # pylint: disable=invalid-commit
+            except Exception:
+                cr.rollback()
+                raise
+            finally:
+                cr.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f'alma:{key}'])
+                cr.commit()  # pylint: disable=invalid-commit
+    finally:
+        env.invalidate_all()  # Also for a caller that catches the block's error and reads on.

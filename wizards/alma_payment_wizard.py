@@ -266,14 +266,9 @@ class AlmaPaymentWizard(models.TransientModel):
                 name=self.contact_id.name, errors=errors))
         if self.plan_id not in self.allowed_plan_ids:
             raise UserError(self.env._("Choose one of the plans offered."))
-        result = invoice._alma_send_link(
+        existing = invoice._alma_send_link(
             self.plan_id, self.contact_id, self.fees_offered, self.send_mode)
-        if result['error']:
-            raise UserError(result['error'])
-        self.write({
-            'step': 'sent',
-            'payment_note': result['existing'] and self._alma_existing_note(),
-        })
+        self.write({'step': 'sent', 'payment_note': existing and self._alma_existing_note()})
         return self._alma_action()
 
     def _alma_checked_payment(self, waiting=False):

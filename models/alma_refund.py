@@ -272,7 +272,10 @@ class AlmaRefund(models.Model):
                       'alma_refund_id': listed['id'], 'amount_cents': int(listed['amount'])}
             if refund:
                 refund.write(values)
-            else:  # Made on Alma's dashboard.
+            else:  # Made on Alma's dashboard: a refund transaction too, as ours have.
+                if payment.transaction_id:
+                    values['transaction_id'] = payment.transaction_id._create_child_transaction(
+                        from_cents(values['amount_cents']), is_refund=True).id
                 refund = self.create({'payment_id': payment.id,
                                       'refund_key': f"alma:{listed['id']}", **values})
             new |= refund

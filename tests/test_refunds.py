@@ -139,6 +139,27 @@ class TestTransactionRefunds(AlmaWebCommon):
             self.refund(tx, 1.0)
         self.assertEqual(len(self.standin.payments[payment.alma_id]['refunds']), 2)
 
+    def test_a_refund_made_on_alma_s_dashboard_gets_its_refund_transaction(self):
+        """Issue 21: a refund made on Alma's dashboard, learnt with ours, is a refund
+        transaction as ours are: its money leaves the Alma journal, so that Alma's transfer,
+        short of it, settles to the cent."""
+        _invoice, tx, payment = self.paid_transaction()
+        self.alma._alma_client().refund(payment.alma_id, amount=10000,
+                                        merchant_reference='tableau-de-bord')
+        ours = self.refund(tx, 299.0)
+        dashboard = tx.child_transaction_ids - ours
+        alma_refund_ids = [refund['id'] for refund in
+                           self.standin.payments[payment.alma_id]['refunds']]
+        self.assertEqual(
+            (dashboard.operation, dashboard.state, dashboard.amount,
+             dashboard.provider_reference), ('refund', 'done', -100.0, alma_refund_ids[0]))
+        outgoing = dashboard.payment_id
+        self.assertEqual((outgoing.payment_type, outgoing.amount, outgoing.journal_id,
+                          outgoing.state), ('outbound', 100.0, self.alma.journal_id, 'in_process'))
+        self.assertEqual(payment.refund_ids.transaction_id, dashboard | ours)
+        self.assertEqual((payment.refund_state, payment.amount_refunded), ('full', 399.0))
+        self.assertEqual(len(alma_refund_ids), 2, "Alma was asked for ours only")
+
     def test_a_refund_beyond_what_is_left_names_the_amounts(self):
         _invoice, tx, payment = self.paid_transaction()
         self.refund(tx, 300.0)

@@ -121,10 +121,13 @@ class PosPaymentMethod(models.Model):
                 "This payment line is already paid through another Alma payment method: "
                 "remove the line and add a new one.")}
         partner = self._alma_customer(values.get('partner_id'))
+        if not partner:
+            # The dialog offers only the customer's contacts: without one, any contact of the
+            # clinic (a colleague, another customer) would do.
+            return {'error': self.env._("Choose the order's customer first.")}
         till = self._alma_till(values.get('session_id'))
         contact = self.env['res.partner'].browse(_as_id(values.get('contact_id'))).exists()
-        family = partner._alma_family() if partner else contact
-        if not contact or contact not in family \
+        if not contact or contact not in partner._alma_family() \
                 or not contact._alma_in_company(self.company_id):
             return {'error': self.env._("Choose a contact of the customer.")}
         send_mode = values.get('send_mode')

@@ -200,6 +200,22 @@ class TestTillContactsAndTill(ClinicTillCommon):
         self.assertEqual((victim.name, victim.email, victim.mobile, victim.street), victim_was)
         self.assertEqual(self.env['res.partner'].search_count([]), before)
 
+    def test_7_without_a_customer_no_link_is_sent_to_anyone(self):
+        """The dialog offers only the order's customer's contacts: `alma_send` without a
+        customer is refused, whoever's contact is named (another customer, the clinic)."""
+        asked = self.creations()
+        till = self.method.with_context(lang=self.cashier.lang)  # As the till calls it.
+        for contact in ((self.customers - self.jean)[:1], self.clinic.partner_id):
+            with self.subTest(contact=contact.name):
+                answer = till.alma_send({
+                    'pos_payment_uuid': str(uuid.uuid4()), 'pos_order_uuid': str(uuid.uuid4()),
+                    'amount': 399.0, 'plan_id': self.env.ref('payment_alma.plan_3x').id,
+                    'contact_id': contact.id, 'partner_id': False, 'send_mode': 'link',
+                    'session_id': self.session.id})
+                self.assertEqual(answer.get('error'), "Choisissez d'abord le client de la "
+                                                      "commande.")
+        self.assertEqual(self.creations(), asked, "Alma not asked")
+
     def test_7_a_new_contact_goes_under_the_customer_in_the_tills_company(self):
         answer = self.method.alma_save_contact(self.jean.id, self.contact_values())
         contact = self.env['res.partner'].browse(answer['contact']['id'])

@@ -110,7 +110,7 @@ class TestAlmaFeeLine(AlmaPosCommon):
         """A 399 € sale really sent to Alma (the stand-in), paid, and learnt by the cron."""
         answer = self.alma_pos_method.with_user(self.pos_user).alma_send({
             'pos_payment_uuid': str(uuid.uuid4()), 'pos_order_uuid': str(uuid.uuid4()),
-            'amount': 399.0, 'contact_id': self.jean.id,
+            'amount': 399.0, 'contact_id': self.jean.id, 'partner_id': self.jean.id,
             'plan_id': self.env.ref('payment_alma.plan_3x').id, 'send_mode': 'link',
         })
         payment = self.env['alma.payment'].browse(answer['payment']['id'])
@@ -310,6 +310,30 @@ class TestAlmaFeeLine(AlmaPosCommon):
         self.assertEqual(self.line_of(other).alma_fee_difference, 0.43)
         again = self.import_csv(content)
         self.assertIn("Updated: 0.", again['params']['message'])
+
+    def test_import_records_the_refunds_made_on_alma_s_dashboard(self):
+        """Issue 21: a refund made on Alma's dashboard reaches Odoo with Alma's figures: its
+        Frais Alma line and its refund transaction, as Odoo's own refunds have."""
+        payment = self.paid_through_alma()
+        self.alma._alma_client().refund(payment.alma_id, amount=10000,
+                                        merchant_reference='tableau-de-bord')
+        [listed] = self.standin.payments[payment.alma_id]['refunds']
+        content = CSV_HEADER + self.csv_row(payment, 1157) + (
+            f"2026-11-24 10:00:00,-10000,0,-10000,0,3,Jean Martin,jean.martin@example.com,"
+            f"bt_2,{payment.alma_id},{listed['id']},x\n")
+        result = self.import_csv(content)
+        self.assertIn("Lines matched: 2.", result['params']['message'])
+        self.assertIn("Unknown to Odoo: 0.", result['params']['message'])
+        refund = payment.refund_ids
+        self.assertEqual((refund.state, refund.alma_refund_id, refund.amount_cents),
+                         ('done', listed['id'], 10000))
+        self.assertEqual((refund.transaction_id.source_transaction_id,
+                          refund.transaction_id.state, refund.transaction_id.amount),
+                         (payment.transaction_id, 'done', -100.0))
+        self.assertEqual(self.env['alma.fee.line'].search([
+            ('alma_payment_id', '=', payment.id), ('refund_id', '=', listed['id'])]).gross, -100.0)
+        self.assertIn("Updated: 0.", self.import_csv(content)['params']['message'],
+                      "imported again, nothing changes")
 
     def test_offered_fees_are_no_difference_and_unknown_lines_are_named(self):
         # The clinic offered the customer's 5.79 €: Alma's commission includes them, in its

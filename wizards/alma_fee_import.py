@@ -1,6 +1,7 @@
 import base64
 import csv
 import io
+import logging
 import re
 import time
 import unicodedata
@@ -10,6 +11,8 @@ from datetime import time as dt_time
 
 from odoo import fields, models
 from odoo.exceptions import UserError
+
+_logger = logging.getLogger(__name__)
 
 # Alma's accounting export, column by header label, in French or English; Alma may add columns:
 # they are ignored. Neither the labels nor the units are published (alma-api.md, "Money"): fees
@@ -119,6 +122,9 @@ class AlmaFeeImport(models.TransientModel):
         Line = self.env['alma.fee.line']
         lines = Line.search([('alma_id', 'in', [row['payment_id'] for row in rows])])
         by_key = {(line.alma_id, line.refund_id or ''): line for line in lines}
+        if self._alma_learn_refunds(rows, by_key):
+            lines = Line.search([('alma_id', 'in', [row['payment_id'] for row in rows])])
+            by_key = {(line.alma_id, line.refund_id or ''): line for line in lines}
         result = {'matched': 0, 'different': 0, 'unknown': 0, 'changed': 0, 'unknown_ids': []}
         matched_ids = []
         changes = defaultdict(list)  # Alma's fee -> line ids: one write per fee value.
@@ -139,6 +145,22 @@ class AlmaFeeImport(models.TransientModel):
             result['changed'] += len(line_ids)
         result['different'] = len(Line.browse(matched_ids).filtered('alma_fee_difference'))
         return result
+
+    def _alma_learn_refunds(self, rows, by_key):
+        """Record the refunds Alma lists of a payment these lines know, but Odoo does not
+        (made on Alma's dashboard): read from Alma, recorded as ours are (their Frais Alma
+        line, their refund transaction). Return whether any payment was read again."""
+        lines = {by_key[row['payment_id'], ''] for row in rows
+                 if row['refund_id'] and (row['payment_id'], row['refund_id']) not in by_key
+                 and (row['payment_id'], '') in by_key}
+        # sudo: the payments of the lines the bookkeeper could read; what Alma did is recorded
+        # whoever learnt it, and the key is read by the server only.
+        for payment in self.env['alma.fee.line'].union(*lines).alma_payment_id.sudo():
+            try:
+                payment._alma_record_refunds(payment._alma_client().get_payment(payment.alma_id))
+            except UserError as error:  # AlmaError, or a provider left without its key.
+                _logger.warning("Refunds of Alma payment %s not read: %s", payment.alma_id, error)
+        return bool(lines)
 
     def _alma_parse(self, content):
         if not content or not content.strip():

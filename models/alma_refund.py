@@ -260,7 +260,7 @@ class AlmaRefund(models.Model):
     @api.model
     def _alma_record(self, payment, data):
         """Mark done each refund Alma lists; record those made elsewhere; return the new ones."""
-        new = self.browse()
+        new = dashboard = self.browse()
         mine = self.search([('payment_id', '=', payment.id)])
         by_alma_id = {refund.alma_refund_id: refund for refund in mine if refund.alma_refund_id}
         by_reference = {refund.reference: refund for refund in mine}
@@ -278,8 +278,29 @@ class AlmaRefund(models.Model):
                         from_cents(values['amount_cents']), is_refund=True).id
                 refund = self.create({'payment_id': payment.id,
                                       'refund_key': f"alma:{listed['id']}", **values})
+                dashboard |= refund
             new |= refund
+        dashboard._alma_ask_credit_note()
         return new
+
+    def _alma_ask_credit_note(self):
+        """A refund made on Alma's dashboard of an invoice's payment: its bookkeeper is asked
+        for the credit note, which the refund's outgoing payment in the Alma journal pays."""
+        for refund in self:
+            tx = refund.payment_id.transaction_id
+            invoice = tx.invoice_ids.sorted('id')[:1] or refund.payment_id.invoice_id
+            if not invoice or (tx and tx._alma_is_till()):
+                continue
+            # The business's books: in its language, whoever learnt of the refund.
+            env = self.with_context(lang=refund.company_id.partner_id.lang or self.env.lang).env
+            invoice.activity_schedule(
+                'mail.mail_activity_data_todo', summary=env._("Credit note to make"),
+                note=env._(
+                    "Alma refunded %(amount)s of %(invoice)s from its dashboard: make the credit "
+                    "note of what was refunded, then reconcile it with the refund's payment in "
+                    "the Alma journal.", amount=refund.currency_id.format(refund.amount),
+                    invoice=invoice.name),
+                user_id=(invoice.invoice_user_id or self.env.ref('base.user_admin')).id)
 
     def _alma_on_done(self):
         """What a refund Alma made changes here: Frais Alma, the chatter, the transaction."""

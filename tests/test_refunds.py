@@ -142,8 +142,8 @@ class TestTransactionRefunds(AlmaWebCommon):
     def test_a_refund_made_on_alma_s_dashboard_gets_its_refund_transaction(self):
         """Issue 21: a refund made on Alma's dashboard, learnt with ours, is a refund
         transaction as ours are: its money leaves the Alma journal, so that Alma's transfer,
-        short of it, settles to the cent."""
-        _invoice, tx, payment = self.paid_transaction()
+        short of it, settles to the cent; the bookkeeper is asked for its credit note."""
+        invoice, tx, payment = self.paid_transaction()
         self.alma._alma_client().refund(payment.alma_id, amount=10000,
                                         merchant_reference='tableau-de-bord')
         ours = self.refund(tx, 299.0)
@@ -159,6 +159,10 @@ class TestTransactionRefunds(AlmaWebCommon):
         self.assertEqual(payment.refund_ids.transaction_id, dashboard | ours)
         self.assertEqual((payment.refund_state, payment.amount_refunded), ('full', 399.0))
         self.assertEqual(len(alma_refund_ids), 2, "Alma was asked for ours only")
+        [activity] = invoice.activity_ids.filtered(
+            lambda activity: activity.summary == "Credit note to make")
+        self.assertIn(f"Alma refunded 100.00&nbsp;€ of {invoice.name} from its dashboard",
+                      activity.note)
 
     def test_a_refund_beyond_what_is_left_names_the_amounts(self):
         _invoice, tx, payment = self.paid_transaction()

@@ -492,12 +492,13 @@ class TestTrust(AlmaPosCommon):
                     fee_import = self.env['alma.fee.import'].with_user(user).create(
                         {'provider_id': self.alma.id})
                     self.assertRefused(user, fee_import, 'action_fetch', also=UserError)
-                    # The first company's line in a file: unknown to this bookkeeper.
+                    # The first company's line in a file, and a refund of it Odoo would read
+                    # from Alma were the payment this bookkeeper's: unknown, Alma not asked.
                     fee_import.file = base64.b64encode((
-                        "ID du paiement,Frais Alma\n"
-                        f"{payment.alma_id},1\n").encode())
+                        "ID du paiement,ID du remboursement,Frais Alma\n"
+                        f"{payment.alma_id},,1\n{payment.alma_id},refund_forged,0\n").encode())
                     result = fee_import.action_import()
-                    self.assertIn("Unknown to Odoo: 1.", result['params']['message'])
+                    self.assertIn("Unknown to Odoo: 2.", result['params']['message'])
         self.env.invalidate_all()
         self.assertEqual((payment.state, payment.amount_refunded_cents), ('accepted', 0))
         self.assertEqual((fee_line.settled, fee_line.alma_fee_known, fee_line.move_id),

@@ -1,6 +1,6 @@
 {
     'name': "Alma Pay Later for Point of Sale",
-    'version': '18.0.1.1.0',
+    'version': '18.0.1.2.0',
     'category': 'Accounting/Payment Providers',
     'sequence': 350,
     'summary': "Sell in 2, 3 or 4 installments or deferred at the counter with Alma, and follow "

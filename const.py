@@ -54,6 +54,19 @@ PAYMENT_STATES = [
     ('cancelled', "Cancelled"),
     ('error', "Not sent"),
 ]
+# What an Alma payment is, read from its transaction (`alma.payment._compute_state`): Odoo's
+# record of the sale. Its own reason code tells what the transaction cannot: an expired link
+# from a cancelled one, and a payment never created at Alma (`NOT_SENT`), whose transaction
+# stays in draft for another attempt.
+STATE_OF_TRANSACTION = {'draft': 'waiting', 'pending': 'waiting', 'authorized': 'waiting',
+                        'done': 'accepted', 'cancel': 'cancelled', 'error': 'refused'}
+NOT_SENT = 'not_sent'
+STATE_OF_REASON = {
+    NOT_SENT: 'error', 'expired': 'expired',
+    'refused': 'refused', 'amount_mismatch': 'refused', 'test_mode': 'refused',
+    'cancelled': 'cancelled', 'cancelled_by': 'cancelled', 'gave_up': 'cancelled',
+    'replaced_online': 'cancelled',
+}
 # What a transaction becomes as its Alma payment (`PAYMENT_STATES`) or refund (`alma.refund`)
 # goes, in `payment.transaction._process_notification_data`: a waiting payment is pending only
 # once its customer has started paying (not in `UNSTARTED_STATES`).

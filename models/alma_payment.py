@@ -13,7 +13,8 @@ from odoo.addons.payment_alma.utils.money import (
 
 
 class AlmaPayment(models.Model):
-    """One payment created on Alma, whatever the channel; the server's truth about its state.
+    """One payment asked of Alma, whatever the channel: what Alma says of it, beside its
+    transaction (the sale's record, whose state it reads).
 
     It is written (and committed) before Alma is called, so that a retry, a reload or a crash
     can always find what was sent, and never creates a second Alma payment for the same line.
@@ -34,8 +35,9 @@ class AlmaPayment(models.Model):
                                   domain=[('code', '=', 'alma')])
     company_id = fields.Many2one(related='provider_id.company_id', store=True, index=True)
     currency_id = fields.Many2one('res.currency', required=True, readonly=True)
-    state = fields.Selection(const.PAYMENT_STATES, default='draft', required=True,
-                             readonly=True, tracking=True, index=True)
+    # Read from its transaction, never written (`_compute_state`).
+    state = fields.Selection(const.PAYMENT_STATES, compute='_compute_state', store=True,
+                             tracking=True, index=True)
     state_reason = fields.Char(readonly=True)
     # Why the payment ended so, rendered again in each reader's language (`_alma_reason`): the
     # text above is written by whoever learnt the news (the public user, OdooBot).
@@ -158,6 +160,21 @@ class AlmaPayment(models.Model):
             payment.purchase_amount = from_cents(payment.purchase_amount_cents)
             payment.clinic_fee_total = from_cents(
                 with_vat(payment.merchant_fee_cents, payment.merchant_fee_vat_cents))
+
+    @api.depends('alma_id', 'state_reason_code', 'accepted_date', 'transaction_id.state')
+    def _compute_state(self):
+        """What the payment is: what its transaction, Odoo's record of the sale, is; what only
+        this attempt knows comes from its reason (never created at Alma, cancelled before it
+        was, expired rather than cancelled)."""
+        for payment in self:
+            own = const.STATE_OF_REASON.get(payment.state_reason_code)
+            if own == 'error' or not payment.alma_id:
+                payment.state = own or 'draft'
+            elif payment.transaction_id:
+                state = const.STATE_OF_TRANSACTION[payment.transaction_id.state]
+                payment.state = own if state == 'cancelled' and own == 'expired' else state
+            else:  # A till's payment of before transactions that the upgrade could not give one.
+                payment.state = own or ('accepted' if payment.accepted_date else 'waiting')
 
     @api.depends('pos_payment_uuid', 'send_mode', 'transaction_id')
     def _compute_channel(self):

@@ -80,7 +80,8 @@ class AlmaPaymentRefund(models.Model):
             # cancel (the till's cashier, the invoice's bookkeeper, the paying browser).
             return self.sudo()._alma_cancel(reason_code)
         if self.state == 'draft' or not self.alma_id:
-            self.write({'state': 'cancelled', **self._alma_reason_values('cancelled')})
+            # Never created at Alma: its transaction may still be paid another way.
+            self.write(self._alma_reason_values('cancelled'))
             self.flush_recordset()
             return
         client = self._alma_client()
@@ -109,7 +110,8 @@ class AlmaPaymentRefund(models.Model):
         if self.state not in const.FINAL_STATES:
             self._alma_lock()
             reason = self._alma_reason_values(reason_code, {'user': self.env.user.name})
-            self.write({'state': 'cancelled', 'alma_state': data.get('state'), **reason})
+            self.write({'alma_state': data.get('state'), **reason})
+            self._alma_tell_transaction('cancelled')
             self.flush_recordset()
             self.message_post(
                 body=reason['state_reason'],

@@ -105,7 +105,7 @@ class AlmaPaymentSend(models.Model):
             payment = self.search([('sale_key', '=', ask.key), ('state', '=', 'error'),
                                    ('creation_attempted_at', '!=', False)], limit=1)
             if payment:
-                payment.state = 'draft'
+                payment.write({'state_reason_code': False, 'state_reason': False})  # Draft.
         if not payment:
             pos_config = self.env['pos.config'].browse(ask.links.get('pos_config_id'))
             problem = ask.contact._alma_contact_problem(ask.provider.company_id, pos_config)
@@ -249,15 +249,15 @@ class AlmaPaymentSend(models.Model):
         except UserError as exception:  # A missing key: Alma was not asked.
             data, error = None, exception.args[0]
         if error:
-            self.write({'state': 'error', 'state_reason': error})
+            # Alma's own words: the reason is not rendered again per reader.
+            self.write({'state_reason_code': const.NOT_SENT, 'state_reason': error})
             self._alma_checkpoint()
             return error
-        self.write({
+        self._alma_apply(data, source='create', learnt={
             'alma_id': data['id'],
             'url': data.get('url'),
             'expires_at': self._alma_deadline(data),
         })
-        self._alma_apply(data, source='create')
         return ''
 
     def _alma_deadline(self, data):

@@ -117,43 +117,56 @@ class AlmaPaymentState(models.Model):
                         time.sleep(random.uniform(0.05, 0.25) * attempt)
         self.env.invalidate_all()  # Other transactions changed what this one may have read.
 
-    def _alma_apply(self, data, source):
+    def _alma_apply(self, data, source, learnt=None):
         """Apply Alma's view of the payment; idempotent, whatever the order things arrive in.
 
-        What it writes (the payment, the transaction, the invoice and their chatter) is the
-        business's books: in the business's language, whoever learnt the news (the public user
-        for a notification, OdooBot for the cron).
+        Its transaction is told first, through Odoo's notification path: the payment's state
+        is read from it. What it writes (the payment, the transaction, the invoice and their
+        chatter) is the business's books: in the business's language, whoever learnt the news
+        (the public user for a notification, OdooBot for the cron).
+
+        :param dict learnt: more of what Alma said to write first (its id and link, at creation)
         """
         self.ensure_one()
         if not self.env.su:
             # sudo: Alma payments are read-only for everyone; what Alma says is recorded
             # whoever learnt it (the callers checked who may ask Alma).
-            return self.sudo()._alma_apply(data, source)
+            return self.sudo()._alma_apply(data, source, learnt)
         lang = self.company_id.partner_id.lang or self.env.lang
         if self.env.lang != lang:
-            return self.with_context(lang=lang)._alma_apply(data, source)
+            return self.with_context(lang=lang)._alma_apply(data, source, learnt)
         self._alma_lock()
-        if self.state in const.FINAL_STATES:
+        before = self.state
+        if before in const.FINAL_STATES:
             return
-        values = {}
+        values = dict(learnt or {})
         if data.get('state') != self.alma_state:
             values['alma_state'] = data.get('state')
-        new_state, code, args = self._alma_state_from(data)
-        if new_state != self.state:
-            values.update(state=new_state, **self._alma_reason_values(code, args))
-            if new_state == 'accepted':
+        verdict, code, args = self._alma_state_from(data)
+        if verdict != before:
+            values.update(self._alma_reason_values(code, args))
+            if verdict == 'accepted':
                 values.update(accepted_date=fields.Datetime.now(), **self._alma_fee_values(data))
         if not values:
             return  # Nothing new: a waiting payment polled again.
         self.write(values)
+        if verdict != before:
+            self._alma_tell_transaction(verdict)
         self.flush_recordset()  # The one-live-payment-per-line index reads the database.
-        if 'state' in values:
+        if self.state != before:
             self._alma_note_state(source)
             if self.state_reason_code == 'test_mode':
                 self._alma_flag_test_mode()
             if self.state_reason_code == 'amount_mismatch':
                 self._alma_plan_mismatch_refund()
             self._alma_on_state_change()
+
+    def _alma_tell_transaction(self, verdict):
+        """Tell the transaction what Alma's news makes of the payment (`verdict`, one of
+        `const.PAYMENT_STATES`), through Odoo's notification path."""
+        # sudo: the state path runs for whoever told the change (IPN, cron, till, the customer's
+        # return): the transaction of this payment follows it.
+        self.env['payment.transaction'].sudo()._alma_sync_from_payments(self, verdict)
 
     def _alma_note_state(self, source):
         """Say in the chatter what the state became and who told, in the business's language
@@ -210,7 +223,7 @@ class AlmaPaymentState(models.Model):
     def _alma_reason(self, code=None, args=None):
         """Why the payment ended so, in the reader's language (this environment's)."""
         if code is None:
-            if not self.state_reason_code:
+            if self.state_reason_code in (False, const.NOT_SENT):
                 return self.state_reason or ''  # Alma's own words (an error), or no reason.
             code, args = self.state_reason_code, self.state_reason_args
         args = args or {}
@@ -266,10 +279,7 @@ class AlmaPaymentState(models.Model):
             _logger.warning("Could not flag Alma payment %s: %s", self.alma_id, error)
 
     def _alma_on_state_change(self):
-        """Bring the transactions (web, invoices) along; tell the tills that may wait (bus)."""
-        # sudo: the state path runs for whoever told the change (IPN, cron, till, the customer's
-        # return): the transactions of these payments follow it.
-        self.env['payment.transaction'].sudo()._alma_sync_from_payments(self)
+        """Its fee line once accepted; tell the tills that may wait (bus)."""
         for payment in self.filtered(lambda p: p.state == 'accepted'):
             self.env['alma.fee.line'].sudo()._alma_create_for_payment(payment)
         for payment in self.filtered('pos_payment_method_id'):
@@ -280,14 +290,14 @@ class AlmaPaymentState(models.Model):
                 till._notify('ALMA_PAYMENT_STATUS', {
                     'pos_payment_uuid': payment.pos_payment_uuid, 'state': payment.state})
 
-    def _alma_notification_data(self):
+    def _alma_notification_data(self, verdict):
         """What its transaction is told of this payment (`payment.transaction`'s notification
-        path): the state checked here, and what its amount check needs."""
+        path): what Alma's news makes of it (`verdict`), and what its amount check needs."""
         self.ensure_one()
         return {
             'reference': self.transaction_id.reference,
             'provider_reference': self.alma_id,
-            'status': self.state,
+            'status': verdict,
             'alma_state': self.alma_state,
             'reason': self.state_reason,
             'currency': self.currency_id.name,

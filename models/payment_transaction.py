@@ -235,13 +235,14 @@ class PaymentTransaction(models.Model):
         return values
 
     @api.model
-    def _alma_sync_from_payments(self, payments):
-        """Bring the transactions of these Alma payments to the state Alma gave them.
+    def _alma_sync_from_payments(self, payment, verdict):
+        """Bring the transaction of this Alma payment to what Alma's news makes of it
+        (`verdict`, one of `const.PAYMENT_STATES`): the payment's state is read from it.
 
-        Called by `alma.payment._alma_on_state_change`, whatever told the change (return from
-        Alma's page, notification, cron), through Odoo's notification path.
+        Called by `alma.payment`, whatever told the change (return from Alma's page,
+        notification, cron, the till, a cancellation), through Odoo's notification path.
         """
-        txs = self._alma_notify(payments)
+        txs = self._alma_notify(payment, lambda record: record._alma_notification_data(verdict))
         if any(tx.state == 'done' and not tx.is_post_processed for tx in txs):
             # Nobody may wait on the status page (a phone sale's customer pays on their own
             # phone): Odoo's post-processing pays the invoices now rather than at its next run.
@@ -253,18 +254,18 @@ class PaymentTransaction(models.Model):
     @api.model
     def _alma_sync_from_refunds(self, refunds):
         """Bring the refund transactions of these Alma refunds to the state Alma gave them."""
-        return self._alma_notify(refunds)
+        return self._alma_notify(refunds, lambda refund: refund._alma_notification_data())
 
     @api.model
-    def _alma_notify(self, records):
-        """Hand what Alma said of these payments or refunds (`alma.payment`, `alma.refund`) to
-        their transactions, through Odoo's notification path; one missing transaction stops no
-        other."""
+    def _alma_notify(self, records, notification_data):
+        """Hand what Alma said of these payments or refunds (`alma.payment`, `alma.refund`),
+        `notification_data(record)`, to their transactions, through Odoo's notification path;
+        one missing transaction stops no other."""
         txs = self
         # Read as the transactions are (sudo: see the callers).
         for record in records.with_env(self.env).filtered('transaction_id'):
             try:
-                txs |= self._handle_notification_data('alma', record._alma_notification_data())
+                txs |= self._handle_notification_data('alma', notification_data(record))
             except ValidationError as error:
                 _logger.warning("%s: %s", record.display_name, error)
         return txs

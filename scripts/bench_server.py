@@ -57,20 +57,21 @@ def bench_cron(provider, standin):
         values.append({
             'provider_id': provider.id, 'currency_id': env.ref('base.EUR').id,
             'plan_id': plan.id, 'partner_id': partner.id, 'contact_id': partner.id,
-            'state': 'waiting', 'alma_id': data['id'], 'price_cents': 39900,
+            'alma_id': data['id'], 'price_cents': 39900,
             'purchase_amount_cents': 39900, 'pos_payment_uuid': str(uuid.uuid4()),
         })
         if index % 10 == 0:  # one in ten customers has paid
             standin.pay(data['id'])
     # Only these 1,000 are pending (earlier runs' are set aside; all is rolled back after).
-    env['alma.payment'].search([('state', '=', 'waiting')]).write({'state': 'expired'})
+    env['alma.payment'].search([('state', '=', 'waiting')]).write(
+        {'state_reason_code': 'not_sent'})
     created = env['alma.payment'].create(values)
     env.cr.commit()  # The cron applies what Alma says in transactions of its own.
     walls, calls = [], []
     for latency in LATENCIES:
         env.cr.commit()  # A new snapshot: the cron's transactions changed these rows.
         created.invalidate_recordset()
-        created.write({'state': 'waiting'})
+        created.write({'accepted_date': False, 'state_reason_code': False})  # Waiting again.
         env.cr.commit()
         standin.configure(latency=latency / 1000)
         requests_before = len(standin.requests)

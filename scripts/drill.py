@@ -57,7 +57,9 @@ def setup(env, tills, standin_url, base_url, out):
     env['ir.config_parameter'].set_param('web.base.url', base_url)
     env['ir.config_parameter'].set_param('web.base.url.freeze', 'True')
     # The stand-in forgets everything between runs: earlier runs' waiting payments are done.
-    env.cr.execute("UPDATE alma_payment SET state = 'expired' WHERE state IN ('draft', 'waiting')")
+    # (Set aside as never created: the transactions of expired ones would be cancelled too.)
+    env.cr.execute("UPDATE alma_payment SET state = 'error', state_reason_code = 'not_sent' "
+                   "WHERE state IN ('draft', 'waiting')")
     method = env['pos.payment.method'].search(
         [('use_payment_terminal', '=', 'alma'), ('company_id', '=', clinic.id)], limit=1)
     demo_config = env['pos.config'].search([('company_id', '=', clinic.id)], limit=1, order='id')

@@ -158,6 +158,37 @@ class TestAlmaTransaction(AlmaWebCommon):
                 'alma', {'reference': f'{tx.reference}-forged', 'status': 'accepted'})
         self.assertEqual(tx.state, 'draft')
 
+    def test_the_alma_payment_is_what_its_transaction_is(self):
+        """Issue 21: the transaction is the sale's one record. Its Alma payment has no state
+        of its own: at each step it reads its transaction's (waiting, paid, expired), and only
+        what the transaction cannot tell comes from its reason (expired rather than cancelled;
+        never created at Alma, its transaction kept for another attempt)."""
+        state = self.env['alma.payment']._fields['state']
+        self.assertTrue(state.compute and state.store)
+        _invoice, paid, _url = self.start()
+        payment = self.alma_payment_of(paid)
+        self.assertEqual((payment.state, paid.state), ('waiting', 'draft'))
+        self.customer_pays(payment.alma_id)
+        self.assertEqual(self.ipn(payment.alma_id).status_code, 200)
+        self.env.invalidate_all()
+        self.assertEqual((payment.state, paid.state), ('accepted', 'done'))
+        _invoice, expired, _url = self.start()
+        self.standin.expire(self.alma_payment_of(expired).alma_id)
+        self.env['alma.payment']._cron_alma_poll_pending()
+        self.env.invalidate_all()
+        self.assertEqual((self.alma_payment_of(expired).state, expired.state),
+                         ('expired', 'cancel'))
+        invoice = self.invoice_for(399.0)
+        values = self.pay_invoice_form(invoice)
+        self.standin.fail(503, method='POST', path_prefix='/v1/payments', times=1)
+        with self.assertLogs('odoo.addons.payment_alma', level='WARNING'):
+            self.assertTrue(self.create_alma_payment(values).get('error'))
+        unsent = self.env['payment.transaction'].search([('reference', '=', values['reference'])])
+        self.assertEqual((self.alma_payment_of(unsent).state, unsent.state), ('error', 'draft'))
+        self.assertFalse(self.create_alma_payment(values).get('error'), "sent on a retry")
+        self.env.invalidate_all()
+        self.assertEqual(self.alma_payment_of(unsent).mapped('state'), ['waiting'])
+
     def test_declined_card(self):
         invoice, tx, _url = self.start()
         payment = self.alma_payment_of(tx)

@@ -61,6 +61,9 @@ PAYMENT_STATES = [
 STATE_OF_TRANSACTION = {'draft': 'waiting', 'pending': 'waiting', 'authorized': 'waiting',
                         'done': 'accepted', 'cancel': 'cancelled', 'error': 'refused'}
 NOT_SENT = 'not_sent'
+# What an Alma refund is, read from its refund transaction (`alma.refund._compute_state`).
+REFUND_STATE_OF_TRANSACTION = {'draft': 'asked', 'pending': 'asked', 'authorized': 'asked',
+                               'done': 'done', 'cancel': 'refused', 'error': 'refused'}
 STATE_OF_REASON = {
     NOT_SENT: 'error', 'expired': 'expired',
     'refused': 'refused', 'amount_mismatch': 'refused', 'test_mode': 'refused',

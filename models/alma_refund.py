@@ -5,6 +5,7 @@ import uuid
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.payment_alma import const
 from odoo.addons.payment_alma.models.alma_payment_send import LOST_ANSWER_GRACE
 from odoo.addons.payment_alma.utils.alma_client import AlmaError
 from odoo.addons.payment_alma.utils.locking import own_transaction_locked
@@ -42,9 +43,12 @@ class AlmaRefund(models.Model):
     partner_id = fields.Many2one(related='payment_id.partner_id')
     amount_cents = fields.Integer(readonly=True)
     amount = fields.Monetary(compute='_compute_amount')
+    # Read from its refund transaction, never written (`_compute_state`).
     state = fields.Selection(
         [('asked', "Asked"), ('done', "Refunded"), ('refused', "Refused")],
-        default='asked', required=True, readonly=True, index=True)
+        compute='_compute_state', store=True, index=True)
+    refused = fields.Boolean(
+        readonly=True, help="Alma refused it, or never received it: it may be asked again.")
     unanswered = fields.Boolean(
         readonly=True, help="Alma's answer was lost: the refund is looked for at Alma.")
     asked_at = fields.Datetime(readonly=True)
@@ -88,6 +92,21 @@ class AlmaRefund(models.Model):
             CREATE UNIQUE INDEX IF NOT EXISTS alma_refund_one_per_key ON alma_refund (refund_key)
              WHERE state != 'refused' AND refund_key IS NOT NULL
         """)
+
+    @api.depends('alma_refund_id', 'refused', 'transaction_id.state')
+    def _compute_state(self):
+        """What the refund is: what its refund transaction is; a refund of a payment that has
+        no transaction (the till's, from before transactions) is what Alma said of it."""
+        for refund in self:
+            tx_state = refund.transaction_id.state
+            refund.state = const.REFUND_STATE_OF_TRANSACTION[tx_state] if tx_state \
+                else refund._alma_verdict()
+
+    def _alma_verdict(self):
+        """What Alma's answers make of the refund: refunded once Alma lists it, else refused
+        when Alma refused it or never received it, else still asked."""
+        self.ensure_one()
+        return 'done' if self.alma_refund_id else 'refused' if self.refused else 'asked'
 
     @api.depends('amount_cents')
     def _compute_amount(self):
@@ -188,7 +207,7 @@ class AlmaRefund(models.Model):
             refund = self.create({'payment_id': payment.id, 'refund_key': key,
                                   'amount_cents': amount_cents, **links})
         refund._alma_ask(client)
-        if refund.state != 'done':  # Done, its transaction followed already (`_alma_on_done`).
+        if not refund.alma_refund_id:  # Done, its transaction followed (`_alma_on_done`).
             self.env['payment.transaction']._alma_sync_from_refunds(refund)
         return refund, False, refund.error or ''
 
@@ -248,7 +267,7 @@ class AlmaRefund(models.Model):
                 self.error = error.args[0]
                 payment.message_post(body=self.env._("Alma did not refund: %s", error.args[0]))
             else:
-                self.write({'state': 'refused', 'error': error.args[0]})
+                self.write({'refused': True, 'error': error.args[0]})
                 payment.message_post(body=self.env._("Alma did not refund: %s", error.args[0]))
             payment._alma_checkpoint()
             return
@@ -268,7 +287,7 @@ class AlmaRefund(models.Model):
             if listed['id'] in by_alma_id:
                 continue
             refund = by_reference.get(listed.get('merchant_reference') or '')
-            values = {'state': 'done', 'unanswered': False, 'error': False,
+            values = {'unanswered': False, 'error': False,
                       'alma_refund_id': listed['id'], 'amount_cents': int(listed['amount'])}
             if refund:
                 refund.write(values)
@@ -318,7 +337,7 @@ class AlmaRefund(models.Model):
         """What its refund transaction is told of this refund (`payment.transaction`'s
         notification path)."""
         self.ensure_one()
-        return {'reference': self.transaction_id.reference, 'status': self.state,
+        return {'reference': self.transaction_id.reference, 'status': self._alma_verdict(),
                 'reason': self.error, 'provider_reference': self.alma_refund_id}
 
     @api.model
@@ -338,7 +357,7 @@ class AlmaRefund(models.Model):
         deadline = fields.Datetime.now() - LOST_ANSWER_GRACE
         lost = refunds.filtered(lambda r: r.state == 'asked' and r.asked_at
                                 and r.asked_at < deadline)
-        lost.write({'state': 'refused', 'error': self.env._(
+        lost.write({'refused': True, 'error': self.env._(
             "Alma never received this refund: nothing was refunded. Ask it again.")})
         self.env['payment.transaction'].sudo()._alma_sync_from_refunds(lost)
 

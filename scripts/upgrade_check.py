@@ -3,9 +3,9 @@
 Run twice by `scripts/test` inside `odoo-bin shell` (stdin), with UPGRADE_STEP set:
 - `seed`, with the earlier code: the demo clinic's books as a clinic has them after a month of
   Alma (a till sale, an invoice paid online through its transaction, a refund, a transfer
-  received, a payment still waiting, one refused, one Alma never created), written with the
-  earlier code's own methods where it has them; then every stored value of the Alma records
-  is written to UPGRADE_SNAPSHOT;
+  received, a payment still waiting, one refused, one Alma never created, a refund Alma
+  refused), written with the earlier code's own methods where it has them; then every stored
+  value of the Alma records is written to UPGRADE_SNAPSHOT;
 - `check`, after the upgrade to this code: every record is still there with every value it
   had, field by field. A field the upgrade drops while it held data fails the check: its data
   must be moved by a script in `migrations/`, and the field named in MOVED below with where
@@ -106,6 +106,10 @@ def seed():
         'asked_at': now - timedelta(days=5)})
     till.amount_refunded_cents = 10000
     Lines._alma_create_for_refund(till, refund.alma_refund_id, refund.amount_cents)
+    env_clinic['alma.refund'].create({
+        'payment_id': till.id, 'amount_cents': 99900, 'state': 'refused',
+        'refund_key': 'upgrade:refund:2', 'asked_at': now - timedelta(days=4),
+        'error': "Alma refused: the amount is more than what is left to refund."})
     refund_tx = tx._create_child_transaction(50.0, is_refund=True)
     refund_tx.provider_reference = 'refund_upgrade_web'
     refund_tx._set_done()

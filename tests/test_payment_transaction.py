@@ -162,9 +162,10 @@ class TestAlmaTransaction(AlmaWebCommon):
         """Issue 21: the transaction is the sale's one record. Its Alma payment has no state
         of its own: at each step it reads its transaction's (waiting, paid, expired), and only
         what the transaction cannot tell comes from its reason (expired rather than cancelled;
-        never created at Alma, its transaction kept for another attempt)."""
-        state = self.env['alma.payment']._fields['state']
-        self.assertTrue(state.compute and state.store)
+        never created at Alma, its transaction kept for another attempt). So is a refund."""
+        for model in ('alma.payment', 'alma.refund'):  # Refunds: see test_refunds.
+            state = self.env[model]._fields['state']
+            self.assertTrue(state.compute and state.store and not state.inverse, model)
         _invoice, paid, _url = self.start()
         payment = self.alma_payment_of(paid)
         self.assertEqual((payment.state, paid.state), ('waiting', 'draft'))

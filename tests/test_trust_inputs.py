@@ -266,8 +266,8 @@ class TestTrustInputs(AlmaPosCommon):
         refund = payment.refund_ids
         lines = self.env['alma.fee.line'].search([('alma_payment_id', '=', payment.id)])
         self.assertEqual((len(refund), len(lines)), (1, 2))
-        changes = {payment: {'state': 'waiting', 'amount_refunded_cents': 0},
-                   refund: {'state': 'refused'}, lines[0]: {'fee_cents': 0, 'settled': True}}
+        changes = {payment: {'state_reason_code': 'expired', 'amount_refunded_cents': 0},
+                   refund: {'refused': True}, lines[0]: {'fee_cents': 0, 'settled': True}}
         for user in (self.pos_user, self.pos_admin, self.invoicing_user, self.accounting_reader,
                      self.accounting_manager, self.admin):
             for record, values in changes.items():

@@ -1,6 +1,7 @@
-"""An Alma payment's state is read from its transaction and its reason from now on: each
-payment's reason says what its transaction cannot (never created at Alma, expired rather than
-cancelled), before anything reads the state again."""
+"""An Alma payment's state is read from its transaction and its reason from now on, a
+refund's from its refund transaction: each payment's reason says what its transaction cannot
+(never created at Alma, expired rather than cancelled), each refund whether Alma refused it,
+before anything reads the states again."""
 
 from odoo.addons.payment_alma import const
 
@@ -15,3 +16,6 @@ def migrate(cr, version):
             UPDATE alma_payment SET state_reason_code = %s
              WHERE state = %s AND state_reason_code IS NULL
         """, [code, state])
+    # An Alma refund's state is read from its refund transaction, or from what Alma said of it.
+    cr.execute("ALTER TABLE alma_refund ADD COLUMN IF NOT EXISTS refused boolean")
+    cr.execute("UPDATE alma_refund SET refused = TRUE WHERE state = 'refused'")

@@ -61,18 +61,18 @@ PAYMENT_STATES = [
 STATE_OF_TRANSACTION = {'draft': 'waiting', 'pending': 'waiting', 'authorized': 'waiting',
                         'done': 'accepted', 'cancel': 'cancelled', 'error': 'refused'}
 NOT_SENT = 'not_sent'
-# What an Alma refund is, read from its refund transaction (`alma.refund._compute_state`).
-REFUND_STATE_OF_TRANSACTION = {'draft': 'asked', 'pending': 'asked', 'authorized': 'asked',
-                               'done': 'done', 'cancel': 'refused', 'error': 'refused'}
 STATE_OF_REASON = {
     NOT_SENT: 'error', 'expired': 'expired',
     'refused': 'refused', 'amount_mismatch': 'refused', 'test_mode': 'refused',
     'cancelled': 'cancelled', 'cancelled_by': 'cancelled', 'gave_up': 'cancelled',
     'replaced_online': 'cancelled',
 }
-# What a transaction becomes as its Alma payment (`PAYMENT_STATES`) or refund (`alma.refund`)
-# goes, in `payment.transaction._process_notification_data`: a waiting payment is pending only
-# once its customer has started paying (not in `UNSTARTED_STATES`).
+# What an Alma refund is, read from its refund transaction (`alma.refund._compute_state`).
+REFUND_STATE_OF_TRANSACTION = {'draft': 'asked', 'pending': 'asked', 'authorized': 'asked',
+                               'done': 'done', 'cancel': 'refused', 'error': 'refused'}
+# What a transaction becomes as Alma's news makes its Alma payment (`PAYMENT_STATES`) or refund
+# (`alma.refund`) go, in `payment.transaction._process_notification_data`: a waiting payment
+# is pending only once its customer has started paying (not in `UNSTARTED_STATES`).
 STATUS_MAPPING = {
     'pending': ('waiting', 'asked'),
     'done': ('accepted', 'done'),

@@ -104,6 +104,14 @@ class AccountMove(models.Model):
 
     # === Sending the link: Odoo's transaction flow, as the payment form === #
 
+    def _alma_ask_bookkeeper(self, summary, note):
+        """A to-do on each invoice for its salesperson, else the administrator: what Alma did
+        that the books must follow (paid twice, a test payment, a dashboard refund)."""
+        for invoice in self:
+            invoice.activity_schedule(
+                'mail.mail_activity_data_todo', summary=summary, note=note,
+                user_id=(invoice.invoice_user_id or self.env.ref('base.user_admin')).id)
+
     def _alma_send_link(self, plan, contact, fees_offered, send_mode):
         """Send the invoice's Alma payment link through a payment transaction, once.
 

@@ -45,9 +45,7 @@ class AlmaPaymentRefund(models.Model):
             if note not in noted:
                 noted.add(note)
                 self.message_post(body=note)
-            invoice.activity_schedule(
-                'mail.mail_activity_data_todo', summary=self.env._("Paid twice"), note=note,
-                user_id=(invoice.invoice_user_id or self.env.ref('base.user_admin')).id)
+            invoice._alma_ask_bookkeeper(self.env._("Paid twice"), note)
 
     def _alma_flag_test_mode(self):
         """Tell the bookkeeper that a sandbox payment was paid once Alma was live: refused, the
@@ -59,11 +57,8 @@ class AlmaPaymentRefund(models.Model):
             amount=self.currency_id.format(self.price), sale=self._alma_origin())
         self.message_post(body=note)
         # sudo: whoever learnt it (a notification, the cron) tells the invoice's bookkeeper.
-        for invoice in self.transaction_id.sudo().invoice_ids | self.invoice_id.sudo():
-            invoice.activity_schedule(
-                'mail.mail_activity_data_todo', summary=self.env._("Alma test payment"),
-                note=note,
-                user_id=(invoice.invoice_user_id or self.env.ref('base.user_admin')).id)
+        invoices = self.transaction_id.sudo().invoice_ids | self.invoice_id.sudo()
+        invoices._alma_ask_bookkeeper(self.env._("Alma test payment"), note)
 
     # === Actions === #
 

@@ -312,14 +312,11 @@ class AlmaRefund(models.Model):
                 continue
             # The business's books: in its language, whoever learnt of the refund.
             env = self.with_context(lang=refund.company_id.partner_id.lang or self.env.lang).env
-            invoice.activity_schedule(
-                'mail.mail_activity_data_todo', summary=env._("Credit note to make"),
-                note=env._(
-                    "Alma refunded %(amount)s of %(invoice)s from its dashboard: make the credit "
-                    "note of what was refunded, then reconcile it with the refund's payment in "
-                    "the Alma journal.", amount=refund.currency_id.format(refund.amount),
-                    invoice=invoice.name),
-                user_id=(invoice.invoice_user_id or self.env.ref('base.user_admin')).id)
+            invoice._alma_ask_bookkeeper(env._("Credit note to make"), env._(
+                "Alma refunded %(amount)s of %(invoice)s from its dashboard: make the credit "
+                "note of what was refunded, then reconcile it with the refund's payment in the "
+                "Alma journal.", amount=refund.currency_id.format(refund.amount),
+                invoice=invoice.name))
 
     def _alma_on_done(self):
         """What a refund Alma made changes here: Frais Alma, the chatter, the transaction."""
